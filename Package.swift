@@ -1,0 +1,104 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "imagegen",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "imagegen", targets: ["imagegen"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries, each reached through one Swift wrapper target below.
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "BlockingIO", swiftSettings: strict),
+        .target(
+            name: "RedisClient",
+            dependencies: ["CHiredis", "BlockingIO", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PostgresClient",
+            dependencies: ["CLibpq", "BlockingIO", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(name: "CurlClient", dependencies: ["CCurl"], swiftSettings: strict),
+
+        .target(name: "ImagegenCore", swiftSettings: strict),
+        .target(
+            name: "ImagegenStore",
+            dependencies: ["ImagegenCore", "PostgresClient", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ImagegenQueue",
+            dependencies: ["ImagegenCore", "RedisClient", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ImagegenProvider",
+            dependencies: ["ImagegenCore", "CurlClient"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ImagegenWorker",
+            dependencies: [
+                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ImagegenAPI",
+            dependencies: [
+                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "PostgresClient", "RedisClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MockProvider",
+            dependencies: [
+                "ImagegenCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "imagegen",
+            dependencies: [
+                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider", "ImagegenWorker",
+                "ImagegenAPI", "MockProvider", "CurlClient", "RedisClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "ImagegenCoreTests", dependencies: ["ImagegenCore", "MockProvider"]),
+        .testTarget(
+            name: "ImagegenIntegrationTests",
+            dependencies: [
+                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider", "ImagegenWorker",
+                "ImagegenAPI", "MockProvider", "CurlClient", "RedisClient", "PostgresClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,204 @@
+import CCurl
+import Foundation
+import Synchronization
+
+/// An HTTP client on libcurl's multi interface: one driver thread carries every
+/// transfer, so thousands can be in flight without a thread each.
+public final class CurlMultiClient: Sendable {
+    private let driver: CurlDriver
+
+    public init() {
+        _ = Self.globalInit
+        driver = CurlDriver()
+        let thread = Thread { [driver] in driver.run() }
+        thread.name = "imagegen-curl"
+        thread.start()
+    }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Sends `request` and suspends until the response, a timeout or a connection error.
+    public func send(_ request: CurlRequest) async throws -> CurlResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            driver.submit(CurlTransfer(request: request, continuation: continuation))
+        }
+    }
+
+    /// Transfers submitted and not yet finished.
+    public var inFlight: Int { driver.inFlight }
+
+    /// Stops the driver thread after in-flight transfers are abandoned with an error.
+    public func shutdown() { driver.stop() }
+}
+
+/// Owns the multi handle; only the driver thread touches it after `init`.
+private final class CurlDriver: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
+    private let pending = Mutex<[CurlTransfer]>([])
+    private let stopping = Mutex(false)
+    private let count = Mutex(0)
+    private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+
+    init() {
+        multi = curl_multi_init()!
+    }
+
+    var inFlight: Int { count.withLock { $0 } }
+
+    func submit(_ transfer: CurlTransfer) {
+        count.withLock { $0 += 1 }
+        pending.withLock { $0.append(transfer) }
+        curl_multi_wakeup(multi)
+    }
+
+    func stop() {
+        stopping.withLock { $0 = true }
+        curl_multi_wakeup(multi)
+    }
+
+    func run() {
+        var running: Int32 = 0
+        while !stopping.withLock({ $0 }) {
+            for transfer in pending.withLock({ list -> [CurlTransfer] in defer { list.removeAll() }; return list }) {
+                guard let easy = transfer.prepare() else {
+                    finish(transfer, code: CURLE_FAILED_INIT)
+                    continue
+                }
+                active[easy] = transfer
+                curl_multi_add_handle(multi, easy)
+            }
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let message = curl_multi_info_read(multi, &left) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                      let transfer = active.removeValue(forKey: easy) else { continue }
+                let code = message.pointee.data.result
+                curl_multi_remove_handle(multi, easy)
+                finish(transfer, code: code)
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        for (easy, transfer) in active {
+            curl_multi_remove_handle(multi, easy)
+            finish(transfer, code: CURLE_ABORTED_BY_CALLBACK)
+        }
+        active.removeAll()
+        for transfer in pending.withLock({ list -> [CurlTransfer] in defer { list.removeAll() }; return list }) {
+            finish(transfer, code: CURLE_ABORTED_BY_CALLBACK)
+        }
+        curl_multi_cleanup(multi)
+    }
+
+    private func finish(_ transfer: CurlTransfer, code: CURLcode) {
+        count.withLock { $0 -= 1 }
+        transfer.complete(code: code)
+    }
+}
+
+/// One request's easy handle and buffers, alive from submit to completion.
+private final class CurlTransfer: @unchecked Sendable {
+    let request: CurlRequest
+    private let continuation: CheckedContinuation<CurlResponse, any Error>
+    private var easy: UnsafeMutableRawPointer?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    fileprivate var responseBody: [UInt8] = []
+    fileprivate var responseHeaders: [String: String] = [:]
+
+    init(request: CurlRequest, continuation: CheckedContinuation<CurlResponse, any Error>) {
+        self.request = request
+        self.continuation = continuation
+    }
+
+    func prepare() -> UnsafeMutableRawPointer? {
+        guard let easy = curl_easy_init() else { return nil }
+        self.easy = easy
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        imagegen_curl_set_string(easy, CURLOPT_URL, request.url)
+        imagegen_curl_set_long(easy, CURLOPT_NOSIGNAL, 1)
+        imagegen_curl_set_long(easy, CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds)
+        imagegen_curl_set_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)
+        imagegen_curl_set_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
+        if !request.body.isEmpty || request.method == "POST" {
+            imagegen_curl_set_long(easy, CURLOPT_POSTFIELDSIZE, request.body.count)
+            request.body.withUnsafeBytes { bytes in
+                _ = imagegen_curl_set_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+            }
+        }
+        // Expect: 100-continue would add a round trip to every large POST.
+        for header in request.headers + [(name: "Expect", value: "")] {
+            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+        }
+        imagegen_curl_set_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList))
+        imagegen_curl_set_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody)
+        imagegen_curl_set_pointer(easy, CURLOPT_WRITEDATA, context)
+        imagegen_curl_set_callback(easy, CURLOPT_HEADERFUNCTION, curlWriteHeader)
+        imagegen_curl_set_pointer(easy, CURLOPT_HEADERDATA, context)
+        errorBuffer.withUnsafeMutableBufferPointer { buffer in
+            _ = imagegen_curl_set_pointer(easy, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+        }
+        return easy
+    }
+
+    func complete(code: CURLcode) {
+        defer { release() }
+        if code == CURLE_OK, let easy {
+            var status = 0
+            imagegen_curl_get_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            continuation.resume(returning: CurlResponse(status: status, headers: responseHeaders, body: responseBody))
+            return
+        }
+        var requestSize = 0
+        if let easy { imagegen_curl_get_long(easy, CURLINFO_REQUEST_SIZE, &requestSize) }
+        let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let kind: CurlError.Kind = switch code {
+        case CURLE_OPERATION_TIMEDOUT: .timeout
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .connect
+        default: .transfer
+        }
+        continuation.resume(throwing: CurlError(
+            kind: kind, code: Int(code.rawValue), message: message, requestSent: requestSize > 0
+        ))
+    }
+
+    private func release() {
+        if let easy { curl_easy_cleanup(easy) }
+        easy = nil
+        curl_slist_free_all(headerList)
+        headerList = nil
+    }
+
+    fileprivate func appendHeaderLine(_ line: String) {
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        responseHeaders[name] = value
+    }
+}
+
+private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let context else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        transfer.responseBody.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+    }
+    return length
+}
+
+private func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let context else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+    }
+    if line.hasPrefix("HTTP/") {
+        // A new status line (after a redirect or 100 Continue) starts a new header block.
+        transfer.responseHeaders.removeAll()
+    } else {
+        transfer.appendHeaderLine(line)
+    }
+    return length
+}

@@ -1,0 +1,51 @@
+/// An HTTP request for `CurlMultiClient`.
+public struct CurlRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// The whole exchange must end within this time.
+    public var timeoutMilliseconds: Int
+    public var connectTimeoutMilliseconds: Int
+
+    public init(
+        method: String = "GET",
+        url: String,
+        headers: [(name: String, value: String)] = [],
+        body: [UInt8] = [],
+        timeoutMilliseconds: Int = 60_000,
+        connectTimeoutMilliseconds: Int = 5_000
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+    }
+}
+
+/// What the server answered.
+public struct CurlResponse: Sendable {
+    public let status: Int
+    /// Header names are lower-cased; a repeated header keeps its last value.
+    public let headers: [String: String]
+    public let body: [UInt8]
+}
+
+/// A transfer that ended without an HTTP response.
+public struct CurlError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: String, Sendable {
+        case timeout
+        case connect
+        case transfer
+    }
+
+    public let kind: Kind
+    public let code: Int
+    public let message: String
+    /// Whether any of the request reached the server: if it did, the server may have acted on it.
+    public let requestSent: Bool
+
+    public var description: String { "curl \(kind.rawValue) error \(code): \(message)" }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import ImagegenCore
+
+/// An error answer: `{"error": {"code", "message", "field"?}}` with its HTTP status.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    public let field: String?
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = headers
+    }
+
+    init(_ validation: ValidationError) {
+        let status: HTTPResponse.Status = validation.code == "invalid_body" ? .badRequest : .unprocessableContent
+        self.init(status, code: validation.code, message: validation.message, field: validation.field)
+    }
+
+    static let unauthorized = APIError(
+        .unauthorized, code: "unauthorized", message: "missing or invalid API key; send Authorization: Bearer <key>",
+        headers: [.wwwAuthenticate: "Bearer"]
+    )
+
+    static let taskNotFound = APIError(.notFound, code: "task_not_found", message: "no such task for this API key")
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try JSONResponse.make(status: status, body: Envelope(error: Body(code: code, message: message, field: field)))
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
+    private struct Envelope: Encodable {
+        let error: Body
+    }
+
+    private struct Body: Encodable {
+        let code: String
+        let message: String
+        let field: String?
+    }
+}

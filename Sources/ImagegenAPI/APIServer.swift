@@ -1,0 +1,52 @@
+import Hummingbird
+import ImagegenCore
+import ImagegenQueue
+import ImagegenStore
+import Logging
+import NIOCore
+
+/// The HTTP API process: accepts image requests and answers status polls.
+public enum APIServer {
+    /// Requests larger than this are refused with 413; the longest prompt (32,000
+    /// characters of up to 4 UTF-8 bytes) still fits.
+    public static let maxBodyBytes = 256 * 1024
+
+    public struct Dependencies: Sendable {
+        public var database: Database
+        public var queue: TaskQueue
+        public var backoff: BackoffPolicy
+        public var defaultModel: String
+
+        public init(database: Database, queue: TaskQueue, backoff: BackoffPolicy, defaultModel: String = "dall-e-3") {
+            self.database = database
+            self.queue = queue
+            self.backoff = backoff
+            self.defaultModel = defaultModel
+        }
+    }
+
+    public static func makeApplication(
+        _ dependencies: Dependencies,
+        host: String,
+        port: Int,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.add(middleware: ErrorMiddleware())
+        router.get("healthz") { _, _ in try JSONResponse.make(status: .ok, body: ["status": "ok"]) }
+        ImageRoutes(
+            users: UserStore(database: dependencies.database),
+            tasks: TaskStore(database: dependencies.database),
+            queue: dependencies.queue,
+            catalog: CatalogCache(store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel),
+            backoff: dependencies.backoff
+        ).register(on: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "imagegen"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,25 @@
+import ImagegenCore
+import ImagegenStore
+
+/// The model catalog, reloaded from PostgreSQL at most every `maxAge` so that a
+/// request does not pay for a catalog query, yet operators' changes arrive quickly.
+actor CatalogCache {
+    private let store: CatalogStore
+    private let defaultModel: String
+    private let maxAge: Duration
+    private var cached: (catalog: ModelCatalog, loadedAt: ContinuousClock.Instant)?
+
+    init(store: CatalogStore, defaultModel: String, maxAge: Duration = .seconds(30)) {
+        self.store = store
+        self.defaultModel = defaultModel
+        self.maxAge = maxAge
+    }
+
+    func catalog() async throws -> ModelCatalog {
+        let now = ContinuousClock.now
+        if let cached, now - cached.loadedAt < maxAge { return cached.catalog }
+        let catalog = try await store.load(defaultModel: defaultModel)
+        cached = (catalog, now)
+        return catalog
+    }
+}

@@ -1,0 +1,37 @@
+import Hummingbird
+import Logging
+import PostgresClient
+import RedisClient
+
+/// Gives every failure the same JSON error shape: framework errors (unknown route,
+/// body too large) and unexpected ones, which are logged but never shown to clients.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            throw Self.translate(error)
+        } catch let error as PostgresError where error.kind == .connection {
+            context.logger.error("PostgreSQL unavailable: \(error)")
+            throw APIError(.serviceUnavailable, code: "storage_unavailable", message: "the task store is unavailable; try again shortly")
+        } catch let error as RedisError where error.kind == .connection {
+            context.logger.error("Redis unavailable: \(error)")
+            throw APIError(.serviceUnavailable, code: "queue_unavailable", message: "the task queue is unavailable; try again shortly")
+        } catch {
+            context.logger.error("request failed: \(error)")
+            throw APIError(.internalServerError, code: "internal_error", message: "the server failed to handle the request")
+        }
+    }
+
+    private static func translate(_ error: HTTPError) -> APIError {
+        switch error.status {
+        case .notFound: APIError(.notFound, code: "not_found", message: "no such route")
+        case .methodNotAllowed: APIError(.methodNotAllowed, code: "method_not_allowed", message: "method not allowed on this route")
+        case .contentTooLarge:
+            APIError(.contentTooLarge, code: "body_too_large", message: "the request body is over \(APIServer.maxBodyBytes) bytes")
+        default: APIError(error.status, code: "http_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
+        }
+    }
+}

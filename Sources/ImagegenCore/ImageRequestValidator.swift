@@ -1,0 +1,108 @@
+/// Turns a client's JSON body into an `ImageRequest` that its model accepts.
+public struct ImageRequestValidator: Sendable {
+    public static let fields: Set<String> = ["prompt", "model", "size", "quality", "style", "n", "user"]
+    static let maxEndUserLength = 256
+
+    public let catalog: ModelCatalog
+
+    public init(catalog: ModelCatalog) {
+        self.catalog = catalog
+    }
+
+    public func validate(_ body: JSONValue) throws(ValidationError) -> ImageRequest {
+        guard case .object(let object) = body else {
+            throw ValidationError(code: "invalid_body", field: nil, message: "the request body must be a JSON object")
+        }
+        if let unknown = object.keys.filter({ !Self.fields.contains($0) }).sorted().first {
+            throw ValidationError(
+                code: "unknown_field", field: unknown,
+                message: "unknown field \(unknown); accepted fields are \(Self.fields.sorted().joined(separator: ", "))"
+            )
+        }
+        guard let promptValue = object["prompt"], promptValue != .null else {
+            throw ValidationError(code: "missing_field", field: "prompt", message: "prompt is required")
+        }
+        let prompt = try string(promptValue, field: "prompt")
+        var modelName = catalog.defaultModel
+        if let modelValue = object["model"], modelValue != .null {
+            modelName = try string(modelValue, field: "model")
+        }
+        guard let model = catalog.models[modelName] else {
+            throw ValidationError(
+                code: "unknown_model", field: "model",
+                message: "model \(modelName) is not available; available models are \(catalog.models.keys.sorted().joined(separator: ", "))"
+            )
+        }
+        if prompt.allSatisfy(\.isWhitespace) {
+            throw ValidationError(code: "invalid_value", field: "prompt", message: "prompt must not be empty")
+        }
+        if prompt.unicodeScalars.contains("\u{0}") {
+            throw ValidationError(code: "invalid_value", field: "prompt", message: "prompt must not contain NUL characters")
+        }
+        if prompt.count > model.maxPromptCharacters {
+            throw ValidationError(
+                code: "prompt_too_long", field: "prompt",
+                message: "prompt has \(prompt.count) characters; \(model.name) accepts at most \(model.maxPromptCharacters)"
+            )
+        }
+        let size = try choice(object["size"], field: "size", allowed: model.sizes, default: model.defaultSize, model: model.name)
+        let quality = try choice(
+            object["quality"], field: "quality", allowed: model.qualities, default: model.defaultQuality, model: model.name
+        )
+        var style: String?
+        if let styleValue = object["style"], styleValue != .null {
+            guard !model.styles.isEmpty else {
+                throw ValidationError(code: "invalid_value", field: "style", message: "\(model.name) does not take a style")
+            }
+            style = try choice(styleValue, field: "style", allowed: model.styles, default: model.styles[0], model: model.name)
+        }
+        let n = try count(object["n"], maxImages: model.maxImages, model: model.name)
+        var endUser: String?
+        if let userValue = object["user"], userValue != .null {
+            let user = try string(userValue, field: "user")
+            guard user.count <= Self.maxEndUserLength, !user.unicodeScalars.contains("\u{0}") else {
+                throw ValidationError(
+                    code: "invalid_value", field: "user",
+                    message: "user must be at most \(Self.maxEndUserLength) characters without NUL"
+                )
+            }
+            endUser = user
+        }
+        return ImageRequest(prompt: prompt, model: model.name, size: size, quality: quality, style: style, n: n, endUser: endUser)
+    }
+
+    private func string(_ value: JSONValue, field: String) throws(ValidationError) -> String {
+        guard case .string(let text) = value else {
+            throw ValidationError(code: "invalid_type", field: field, message: "\(field) must be a string, not \(value.typeName)")
+        }
+        return text
+    }
+
+    private func choice(
+        _ value: JSONValue?, field: String, allowed: [String], default defaultValue: String, model: String
+    ) throws(ValidationError) -> String {
+        guard let value, value != .null else { return defaultValue }
+        let text = try string(value, field: field)
+        guard allowed.contains(text) else {
+            throw ValidationError(
+                code: "invalid_value", field: field,
+                message: "\(field) \(text) is not supported by \(model); use one of \(allowed.joined(separator: ", "))"
+            )
+        }
+        return text
+    }
+
+    private func count(_ value: JSONValue?, maxImages: Int, model: String) throws(ValidationError) -> Int {
+        guard let value, value != .null else { return 1 }
+        guard case .integer(let n) = value else {
+            throw ValidationError(code: "invalid_type", field: "n", message: "n must be a whole number, not \(value.typeName)")
+        }
+        guard n >= 1, n <= maxImages else {
+            throw ValidationError(
+                code: "invalid_value", field: "n",
+                message: maxImages == 1 ? "\(model) generates exactly 1 image per request (n=1)" : "n must be from 1 to \(maxImages) for \(model)"
+            )
+        }
+        return Int(n)
+    }
+}

@@ -1,0 +1,130 @@
+import CurlClient
+import Foundation
+import ImagegenCore
+
+/// The OpenAI Images API (`POST {base}/images/generations`) over libcurl.
+///
+/// `baseURL` follows the OpenAI SDKs' convention and includes the version path,
+/// e.g. `https://api.openai.com/v1`, so any compatible endpoint can be named.
+public struct OpenAIImagesProvider: ImageProvider {
+    private let client: CurlMultiClient
+    private let endpoint: String
+    private let apiKey: String
+    private let timeoutMilliseconds: Int
+
+    public init(client: CurlMultiClient, baseURL: String, apiKey: String, timeoutMilliseconds: Int) {
+        self.client = client
+        self.endpoint = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/images/generations"
+        self.apiKey = apiKey
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    public func generate(_ request: ImageRequest, acceptsResponseFormat: Bool) async throws(ProviderFailure) -> [GeneratedImage] {
+        let body: [UInt8]
+        do {
+            body = Array(try JSONEncoder().encode(GenerationBody(request, acceptsResponseFormat: acceptsResponseFormat)))
+        } catch {
+            throw ProviderFailure(code: "invalid_request", message: "cannot encode the request: \(error)", isRetryable: false)
+        }
+        let response: CurlResponse
+        do {
+            response = try await client.send(CurlRequest(
+                method: "POST",
+                url: endpoint,
+                headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json"), ("Accept", "application/json")],
+                body: body,
+                timeoutMilliseconds: timeoutMilliseconds
+            ))
+        } catch let error as CurlError {
+            switch error.kind {
+            case .timeout:
+                throw ProviderFailure(code: "provider_timeout", message: "no answer from the provider within \(timeoutMilliseconds) ms", isRetryable: true)
+            case .connect:
+                throw ProviderFailure(code: "provider_unreachable", message: "cannot connect to the provider: \(error.message)", isRetryable: true)
+            case .transfer:
+                throw ProviderFailure(code: "provider_connection_error", message: "the connection to the provider failed: \(error.message)", isRetryable: true)
+            }
+        } catch {
+            throw ProviderFailure(code: "provider_connection_error", message: "\(error)", isRetryable: true)
+        }
+        guard response.status == 200 else {
+            let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(response.body))
+            throw ProviderFailure.classify(
+                status: response.status,
+                errorCode: envelope?.error.code,
+                message: envelope?.error.message,
+                retryAfterMilliseconds: Self.retryAfter(response.headers)
+            )
+        }
+        return try Self.images(in: response.body)
+    }
+
+    static func images(in body: [UInt8]) throws(ProviderFailure) -> [GeneratedImage] {
+        guard let decoded = try? JSONDecoder().decode(GenerationResponse.self, from: Data(body)), !decoded.data.isEmpty else {
+            throw ProviderFailure(code: "malformed_response", message: "the provider's answer is not the Images API's JSON", isRetryable: true)
+        }
+        var images: [GeneratedImage] = []
+        for (index, item) in decoded.data.enumerated() {
+            guard let base64 = item.b64_json, let data = Data(base64Encoded: base64) else {
+                throw ProviderFailure(code: "invalid_image", message: "image \(index) is not valid base64", isRetryable: true)
+            }
+            let bytes = Array(data)
+            guard let image = ImageInspector.inspect(bytes) else {
+                throw ProviderFailure(code: "invalid_image", message: "image \(index) does not decode to a PNG, JPEG or WebP image", isRetryable: true)
+            }
+            images.append(GeneratedImage(bytes: bytes, mediaType: image.mediaType, revisedPrompt: item.revised_prompt))
+        }
+        return images
+    }
+
+    /// `Retry-After` in seconds, or OpenAI's `retry-after-ms`.
+    static func retryAfter(_ headers: [String: String]) -> Int64? {
+        if let text = headers["retry-after-ms"], let milliseconds = Double(text), milliseconds >= 0 {
+            return Int64(milliseconds)
+        }
+        if let text = headers["retry-after"], let seconds = Double(text), seconds >= 0 {
+            return Int64(seconds * 1000)
+        }
+        return nil
+    }
+}
+
+private struct GenerationBody: Encodable {
+    let prompt: String
+    let model: String
+    let n: Int
+    let size: String
+    let quality: String
+    let style: String?
+    let user: String?
+    let response_format: String?
+
+    init(_ request: ImageRequest, acceptsResponseFormat: Bool) {
+        prompt = request.prompt
+        model = request.model
+        n = request.n
+        size = request.size
+        quality = request.quality
+        style = request.style
+        user = request.endUser
+        response_format = acceptsResponseFormat ? "b64_json" : nil
+    }
+}
+
+private struct GenerationResponse: Decodable {
+    struct Item: Decodable {
+        let b64_json: String?
+        let revised_prompt: String?
+    }
+
+    let data: [Item]
+}
+
+private struct ErrorEnvelope: Decodable {
+    struct Body: Decodable {
+        let message: String?
+        let code: String?
+    }
+
+    let error: Body
+}

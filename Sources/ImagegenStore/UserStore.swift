@@ -1,0 +1,55 @@
+import Foundation
+import ImagegenCore
+import PostgresClient
+
+/// A client account whose API keys submit tasks and whose spend is limited.
+public struct User: Sendable, Equatable {
+    public let id: UUID
+    public let name: String
+    public let dailyLimit: MicroDollars?
+    public let monthlyLimit: MicroDollars?
+}
+
+/// Users and their API keys.
+public struct UserStore: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Creates a user with a first API key, returned once and stored only as a digest.
+    public func createUser(name: String, dailyLimit: MicroDollars?, monthlyLimit: MicroDollars?) async throws -> (User, APIKey) {
+        let user = User(id: UUID(), name: name, dailyLimit: dailyLimit, monthlyLimit: monthlyLimit)
+        let key = APIKey.generate()
+        try await database.transaction { connection in
+            try connection.query(
+                "INSERT INTO users (id, name, daily_limit_micro_usd, monthly_limit_micro_usd) VALUES ($1, $2, $3, $4)",
+                [
+                    .text(user.id.uuidString), .text(name),
+                    .optional(dailyLimit.map { String($0.value) }), .optional(monthlyLimit.map { String($0.value) }),
+                ]
+            )
+            try connection.query(
+                "INSERT INTO api_keys (user_id, key_digest, display_prefix) VALUES ($1, $2, $3)",
+                [.text(user.id.uuidString), .bytes(key.digest), .text(key.displayPrefix)]
+            )
+        }
+        return (user, key)
+    }
+
+    /// The user a live key belongs to, or nil for an unknown or revoked key.
+    ///
+    /// The lookup is by digest, so the comparison never touches the secret itself.
+    public func authenticate(secret: String) async throws -> UUID? {
+        guard secret.hasPrefix(APIKey.prefix), secret.count < 200 else { return nil }
+        let digest = APIKey(secret: secret).digest
+        let rows = try await database.run { connection in
+            try connection.query(
+                "SELECT user_id FROM api_keys WHERE key_digest = $1 AND revoked_at IS NULL",
+                [.bytes(digest)]
+            )
+        }
+        return try rows.first.flatMap { UUID(uuidString: try $0.string("user_id")) }
+    }
+}

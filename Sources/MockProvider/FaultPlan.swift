@@ -1,0 +1,42 @@
+/// Which faults the mock provider injects, and how often.
+///
+/// Rates are shares of all requests (0.0 to 1.0). A prompt can also ask for one
+/// fault explicitly with a directive such as `[mock:500]`, or `[mock:500x2]` to
+/// fail only its first two calls, which keeps tests deterministic.
+public struct FaultPlan: Sendable, Equatable {
+    public enum Fault: String, Sendable, CaseIterable {
+        case rateLimited = "429"
+        case serverError = "500"
+        case overloaded = "503"
+        case malformed
+        case badBase64 = "bad_base64"
+        case contentPolicy = "content_policy"
+        case hang
+        case quota
+    }
+
+    public var latencyMilliseconds: Int = 0
+    public var latencyJitterMilliseconds: Int = 0
+    public var retryAfterSeconds: Int = 1
+    public var hangSeconds: Int = 600
+    public var rates: [Fault: Double] = [:]
+    public var seed: UInt64 = 42
+
+    public init() {}
+
+    /// The fault a prompt's directive asks for on its `call`-th call (1-based), if any.
+    static func directive(in prompt: String, call: Int) -> Fault? {
+        guard let start = prompt.range(of: "[mock:"), let end = prompt[start.upperBound...].firstIndex(of: "]") else {
+            return nil
+        }
+        let body = prompt[start.upperBound..<end]
+        var name = Substring(body)
+        var times = Int.max
+        if let marker = body.lastIndex(of: "x"), let count = Int(body[body.index(after: marker)...]) {
+            name = body[..<marker]
+            times = count
+        }
+        guard call <= times else { return nil }
+        return Fault(rawValue: String(name))
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// The project's stand-in for the OpenAI Images API, for local runs and tests.
+///
+/// It answers `POST /v1/images/generations` with OpenAI's JSON and valid PNGs of
+/// the requested size, and injects the faults its `FaultPlan` names. `GET /_mock/stats`
+/// counts requests by outcome.
+public final class MockProviderServer: Sendable {
+    public static let knownModels = ["dall-e-2", "dall-e-3", "gpt-image-1"]
+
+    private let plan: FaultPlan
+    private let apiKey: String?
+    private let imageBytes: Int
+    private let state: Mutex<State>
+
+    private struct State {
+        var random: SplitMix64
+        var callsByPrompt: [String: Int] = [:]
+        var outcomes: [String: Int] = [:]
+        var encodedImages: [String: String] = [:]
+    }
+
+    /// - Parameters:
+    ///   - apiKey: when set, requests must carry it; otherwise any bearer key passes.
+    ///   - imageBytes: pad every PNG to at least this many bytes.
+    public init(plan: FaultPlan, apiKey: String? = nil, imageBytes: Int = 0) {
+        self.plan = plan
+        self.apiKey = apiKey
+        self.imageBytes = imageBytes
+        self.state = Mutex(State(random: SplitMix64(seed: plan.seed)))
+    }
+
+    public func makeApplication(
+        host: String, port: Int, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.post("v1/images/generations") { request, _ in try await self.generate(request) }
+        router.get("_mock/stats") { _, _ in self.stats() }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "imagegen-mock-provider"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    private func generate(_ request: Request) async throws -> Response {
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), header.count > "Bearer ".count,
+              apiKey == nil || header == "Bearer \(apiKey!)" else {
+            return error(401, code: "invalid_api_key", type: "invalid_request_error", message: "Incorrect API key provided.")
+        }
+        let body = try await request.body.collect(upTo: 1 << 20)
+        guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+              let prompt = json["prompt"] as? String else {
+            return error(400, code: "invalid_request", type: "invalid_request_error", message: "prompt is required")
+        }
+        let model = json["model"] as? String ?? "dall-e-2"
+        guard Self.knownModels.contains(model) else {
+            return error(404, code: "model_not_found", type: "invalid_request_error", message: "The model '\(model)' does not exist.")
+        }
+        if model.hasPrefix("gpt-image"), json["response_format"] != nil {
+            return error(400, code: "unknown_parameter", type: "invalid_request_error", message: "Unknown parameter: 'response_format'.")
+        }
+        let n = json["n"] as? Int ?? 1
+        let size = json["size"] as? String ?? "1024x1024"
+
+        let (fault, delay) = decide(prompt: prompt)
+        if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        record(fault?.rawValue ?? "ok")
+        switch fault {
+        case .rateLimited:
+            var response = error(429, code: "rate_limit_exceeded", type: "requests", message: "Rate limit reached for images per minute.")
+            response.headers[.retryAfter] = String(plan.retryAfterSeconds)
+            return response
+        case .quota:
+            return error(429, code: "insufficient_quota", type: "insufficient_quota", message: "You exceeded your current quota.")
+        case .serverError:
+            return error(500, code: "server_error", type: "server_error", message: "The server had an error while processing your request.")
+        case .overloaded:
+            return error(503, code: "server_is_overloaded", type: "server_error", message: "The server is overloaded.")
+        case .contentPolicy:
+            return error(
+                400, code: "content_policy_violation", type: "image_generation_user_error",
+                message: "Your request was rejected as a result of our safety system."
+            )
+        case .malformed:
+            return raw(200, "{\"created\": 1, \"data\": [{\"b64_json\": \"iVBOR")
+        case .hang:
+            try await Task.sleep(for: .seconds(plan.hangSeconds))
+            return error(504, code: "timeout", type: "server_error", message: "hung request released")
+        case .badBase64, nil:
+            let image = fault == .badBase64 ? "!!not base64!!" : encodedImage(size: size)
+            var items: [[String: Any]] = []
+            for _ in 0..<max(1, min(n, 10)) {
+                var item: [String: Any] = ["b64_json": image]
+                if model == "dall-e-3" { item["revised_prompt"] = "A detailed rendering of: \(prompt)" }
+                items.append(item)
+            }
+            var payload: [String: Any] = ["created": Int(Date().timeIntervalSince1970), "data": items]
+            if model.hasPrefix("gpt-image") {
+                payload["usage"] = [
+                    "input_tokens": 50, "output_tokens": 4160 * items.count, "total_tokens": 50 + 4160 * items.count,
+                    "input_tokens_details": ["text_tokens": 50, "image_tokens": 0],
+                ]
+            }
+            return raw(200, String(decoding: try JSONSerialization.data(withJSONObject: payload), as: UTF8.self))
+        }
+    }
+
+    private func decide(prompt: String) -> (FaultPlan.Fault?, Int) {
+        state.withLock { state in
+            let call = (state.callsByPrompt[prompt] ?? 0) + 1
+            if prompt.contains("[mock:") { state.callsByPrompt[prompt] = call }
+            var delay = plan.latencyMilliseconds
+            if plan.latencyJitterMilliseconds > 0 {
+                delay += Int(state.random.next() % UInt64(plan.latencyJitterMilliseconds + 1))
+            }
+            if let directed = FaultPlan.directive(in: prompt, call: call) { return (directed, delay) }
+            if prompt.contains("[mock:") { return (nil, delay) }
+            let roll = Double(state.random.next() % 1_000_000) / 1_000_000
+            var threshold = 0.0
+            for fault in FaultPlan.Fault.allCases {
+                threshold += plan.rates[fault] ?? 0
+                if roll < threshold { return (fault, delay) }
+            }
+            return (nil, delay)
+        }
+    }
+
+    private func encodedImage(size: String) -> String {
+        state.withLock { state in
+            if let cached = state.encodedImages[size] { return cached }
+            let parts = size.split(separator: "x").compactMap { Int($0) }
+            let (width, height) = parts.count == 2 ? (parts[0], parts[1]) : (1024, 1024)
+            let encoded = Data(PNGEncoder.image(width: width, height: height, minimumBytes: imageBytes)).base64EncodedString()
+            state.encodedImages[size] = encoded
+            return encoded
+        }
+    }
+
+    private func record(_ outcome: String) {
+        state.withLock { $0.outcomes[outcome, default: 0] += 1 }
+    }
+
+    private func stats() -> Response {
+        let outcomes = state.withLock { $0.outcomes }
+        let body: [String: Any] = ["requests": outcomes.values.reduce(0, +), "outcomes": outcomes]
+        return raw(200, String(decoding: (try? JSONSerialization.data(withJSONObject: body)) ?? Data(), as: UTF8.self))
+    }
+
+    private func error(_ status: Int, code: String, type: String, message: String) -> Response {
+        let body: [String: Any] = ["error": ["message": message, "type": type, "param": NSNull(), "code": code]]
+        return raw(status, String(decoding: (try? JSONSerialization.data(withJSONObject: body)) ?? Data(), as: UTF8.self))
+    }
+
+    private func raw(_ status: Int, _ text: String) -> Response {
+        Response(
+            status: HTTPResponse.Status(code: status),
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+}
+
+/// A small seeded generator, so a fault mix can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}

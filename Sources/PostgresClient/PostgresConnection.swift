@@ -1,0 +1,181 @@
+import CLibpq
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+
+/// One libpq connection that reconnects by itself after the server goes away.
+///
+/// Not thread-safe: it is confined to one `BlockingLane`, which is why it can be
+/// `@unchecked Sendable`. Every call blocks.
+public final class PostgresConnection: @unchecked Sendable {
+    private let connectionString: String
+    private let logger: Logger
+    private var connection: OpaquePointer?
+    private var hasConnectedBefore = false
+
+    /// - Parameter connectionString: a libpq keyword string or a `postgresql://` URI.
+    public init(connectionString: String, logger: Logger) {
+        self.connectionString = connectionString
+        self.logger = logger
+    }
+
+    deinit {
+        if let connection { PQfinish(connection) }
+    }
+
+    /// Connects now, so that a bad DATABASE_URL is reported at start rather than on first use.
+    public func connect() throws {
+        _ = try liveConnection()
+    }
+
+    /// Runs one parameterised statement.
+    ///
+    /// - Parameter binaryResult: ask for binary columns, used for bytea so that images
+    ///   are not hex-encoded on the wire.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [PostgresValue] = [], binaryResult: Bool = false) throws -> PostgresRows {
+        let connection = try liveConnection()
+        let result = execute(sql, parameters, binaryResult: binaryResult, on: connection)
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
+            return Self.rows(of: result)
+        default:
+            let message = result.map { String(cString: PQresultErrorMessage($0)) } ?? ""
+            let sqlState = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+            if PQstatus(connection) != CONNECTION_OK {
+                throw PostgresError(.connection, Self.trimmed(message.isEmpty ? String(cString: PQerrorMessage(connection)) : message))
+            }
+            throw PostgresError(.statement, Self.trimmed(message), sqlState: sqlState)
+        }
+    }
+
+    /// Runs several `;`-separated statements without parameters, such as a migration file.
+    public func execute(script: String) throws {
+        let connection = try liveConnection()
+        let result = PQexec(connection, script)
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY else {
+            let message = result.map { String(cString: PQresultErrorMessage($0)) } ?? String(cString: PQerrorMessage(connection))
+            let sqlState = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+            throw PostgresError(.statement, Self.trimmed(message), sqlState: sqlState)
+        }
+    }
+
+    /// Runs `body` inside BEGIN/COMMIT, rolling back when it throws.
+    public func transaction<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+        try query("BEGIN")
+        do {
+            let result = try body(self)
+            try query("COMMIT")
+            return result
+        } catch {
+            _ = try? query("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func execute(_ sql: String, _ parameters: [PostgresValue], binaryResult: Bool, on connection: OpaquePointer) -> OpaquePointer? {
+        var buffers: [UnsafeMutablePointer<CChar>?] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        for parameter in parameters {
+            switch parameter {
+            case .null:
+                buffers.append(nil)
+                lengths.append(0)
+                formats.append(0)
+            case .text(let text):
+                buffers.append(strdup(text))
+                lengths.append(0)
+                formats.append(0)
+            case .bytes(let bytes):
+                let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
+                bytes.withUnsafeBytes { source in
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress ?? UnsafeRawPointer(buffer), byteCount: bytes.count)
+                }
+                buffers.append(buffer)
+                lengths.append(Int32(bytes.count))
+                formats.append(1)
+            }
+        }
+        defer { buffers.forEach { free($0) } }
+        let values = buffers.map { UnsafePointer($0) }
+        return values.withUnsafeBufferPointer { values in
+            lengths.withUnsafeBufferPointer { lengths in
+                formats.withUnsafeBufferPointer { formats in
+                    PQexecParams(
+                        connection, sql, Int32(parameters.count), nil,
+                        values.baseAddress, lengths.baseAddress, formats.baseAddress,
+                        binaryResult ? 1 : 0
+                    )
+                }
+            }
+        }
+    }
+
+    private func liveConnection() throws -> OpaquePointer {
+        if let connection, PQstatus(connection) == CONNECTION_OK { return connection }
+        if let connection {
+            PQfinish(connection)
+            self.connection = nil
+        }
+        guard let fresh = PQconnectdb(connectionString) else {
+            throw PostgresError(.connection, "cannot allocate a connection")
+        }
+        guard PQstatus(fresh) == CONNECTION_OK else {
+            let message = Self.trimmed(String(cString: PQerrorMessage(fresh)))
+            PQfinish(fresh)
+            throw PostgresError(.connection, message)
+        }
+        imagegen_pq_silence_notices(fresh)
+        connection = fresh
+        if hasConnectedBefore {
+            logger.notice("reconnected to PostgreSQL")
+        }
+        hasConnectedBefore = true
+        return fresh
+    }
+
+    private static func rows(of result: OpaquePointer?) -> PostgresRows {
+        guard let result else { return PostgresRows(columns: [], rows: [], affectedRows: 0) }
+        let columnCount = Int(PQnfields(result))
+        let rowCount = Int(PQntuples(result))
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        var rows: [[[UInt8]?]] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<rowCount {
+            var values: [[UInt8]?] = []
+            values.reserveCapacity(columnCount)
+            for column in 0..<columnCount {
+                if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
+                    values.append(nil)
+                    continue
+                }
+                let length = Int(PQgetlength(result, Int32(row), Int32(column)))
+                let pointer = PQgetvalue(result, Int32(row), Int32(column))!
+                values.append(pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+                    Array(UnsafeBufferPointer(start: $0, count: length))
+                })
+            }
+            rows.append(values)
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(columns: columns, rows: rows, affectedRows: affected)
+    }
+
+    private static func trimmed(_ message: String) -> String {
+        message.trimmingCharacters(in: [" ", "\n"])
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in characters: Set<Character>) -> String {
+        var text = Substring(self)
+        while let first = text.first, characters.contains(first) { text = text.dropFirst() }
+        while let last = text.last, characters.contains(last) { text = text.dropLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import ImagegenCore
+import RedisClient
+
+/// Settings read from environment variables; each has a default that matches
+/// `scripts/dev`, so a local run needs none of them.
+struct Configuration: Sendable {
+    var databaseURL: String
+    var databaseConnections: Int
+    var redisURL: RedisURL
+    var redisConnections: Int
+    var queueName: String
+    var openAIBaseURL: String
+    var openAIAPIKey: String?
+    var providerTimeoutMilliseconds: Int
+    var host: String
+    var port: Int
+    var backoff: BackoffPolicy
+    var defaultModel: String
+    var migrationsDirectory: String
+    var logLevel: String
+
+    struct Problem: Error, CustomStringConvertible {
+        let variable: String
+        let message: String
+        var description: String { "\(variable): \(message)" }
+    }
+
+    static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+        func text(_ name: String, _ fallback: String) -> String {
+            environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
+        }
+        func number(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            guard let raw = environment[name], !raw.isEmpty else { return fallback }
+            guard let value = Int(raw), range.contains(value) else {
+                throw Problem(variable: name, message: "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(raw)'")
+            }
+            return value
+        }
+
+        let redisText = text("REDIS_URL", "redis://127.0.0.1:56379/0")
+        let redisURL: RedisURL
+        do {
+            redisURL = try RedisURL(parsing: redisText)
+        } catch let error as RedisError {
+            throw Problem(variable: "REDIS_URL", message: error.message)
+        }
+        let baseURL = text("OPENAI_BASE_URL", "https://api.openai.com/v1")
+        guard let parsedBase = URL(string: baseURL), ["http", "https"].contains(parsedBase.scheme ?? ""), parsedBase.host != nil else {
+            throw Problem(variable: "OPENAI_BASE_URL", message: "expected an http(s) URL such as https://api.openai.com/v1, got '\(baseURL)'")
+        }
+        let queueName = text("IMAGEGEN_QUEUE", "images")
+        guard queueName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw Problem(variable: "IMAGEGEN_QUEUE", message: "use letters, digits, '-' and '_' only, got '\(queueName)'")
+        }
+        let backoff = BackoffPolicy(
+            baseMilliseconds: Int64(try number("RETRY_BASE_MS", 2_000, 1...3_600_000)),
+            factor: Int64(try number("RETRY_FACTOR", 2, 1...10)),
+            capMilliseconds: Int64(try number("RETRY_CAP_MS", 300_000, 1...86_400_000)),
+            maxAttempts: try number("RETRY_MAX_ATTEMPTS", 5, 1...100)
+        )
+        let logLevel = text("LOG_LEVEL", "info")
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+            throw Problem(variable: "LOG_LEVEL", message: "expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")
+        }
+        return Configuration(
+            databaseURL: text("DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/imagegen"),
+            databaseConnections: try number("DATABASE_CONNECTIONS", 4, 1...256),
+            redisURL: redisURL,
+            redisConnections: try number("REDIS_CONNECTIONS", 2, 1...256),
+            queueName: queueName,
+            openAIBaseURL: baseURL,
+            openAIAPIKey: environment["OPENAI_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
+            providerTimeoutMilliseconds: try number("PROVIDER_TIMEOUT_SECONDS", 120, 1...3_600) * 1000,
+            host: text("HOST", "127.0.0.1"),
+            port: try number("PORT", 8080, 1...65_535),
+            backoff: backoff,
+            defaultModel: text("DEFAULT_MODEL", "dall-e-3"),
+            migrationsDirectory: text("MIGRATIONS_DIR", "migrations"),
+            logLevel: logLevel
+        )
+    }
+
+    /// DATABASE_URL with any password hidden, for error messages.
+    var redactedDatabaseURL: String {
+        guard let at = databaseURL.lastIndex(of: "@"), let scheme = databaseURL.range(of: "://"),
+              let colon = databaseURL[scheme.upperBound..<at].firstIndex(of: ":") else { return databaseURL }
+        return databaseURL[..<databaseURL.index(after: colon)] + "***" + databaseURL[at...]
+    }
+}

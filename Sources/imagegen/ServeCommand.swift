@@ -1,0 +1,20 @@
+import ArgumentParser
+import Hummingbird
+import ImagegenAPI
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP API (HOST, PORT).")
+
+    func run() async throws {
+        let runtime = try await Runtime.start(label: "imagegen.api")
+        let queue = try await runtime.connectQueue()
+        let configuration = runtime.configuration
+        let application = APIServer.makeApplication(
+            .init(database: runtime.database, queue: queue, backoff: configuration.backoff, defaultModel: configuration.defaultModel),
+            host: configuration.host,
+            port: configuration.port,
+            logger: runtime.logger
+        )
+        try await application.runService()
+    }
+}
