@@ -90,7 +90,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "ImagegenCoreTests", dependencies: ["ImagegenCore", "MockProvider"]),
+        .testTarget(name: "ImagegenCoreTests", dependencies: ["ImagegenCore", "ImagegenProvider", "MockProvider", "RedisClient"]),
         .testTarget(
             name: "ImagegenIntegrationTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import PostgresClient
 import RedisClient
 
@@ -13,6 +14,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             throw Self.translate(error)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, code: "body_too_large", message: "the request body is over \(APIServer.maxBodyBytes) bytes")
         } catch let error as PostgresError where error.kind == .connection {
             context.logger.error("PostgreSQL unavailable: \(error)")
             throw APIError(.serviceUnavailable, code: "storage_unavailable", message: "the task store is unavailable; try again shortly")
@@ -29,8 +32,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error.status {
         case .notFound: APIError(.notFound, code: "not_found", message: "no such route")
         case .methodNotAllowed: APIError(.methodNotAllowed, code: "method_not_allowed", message: "method not allowed on this route")
-        case .contentTooLarge:
-            APIError(.contentTooLarge, code: "body_too_large", message: "the request body is over \(APIServer.maxBodyBytes) bytes")
         default: APIError(error.status, code: "http_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
         }
     }

@@ -4,6 +4,12 @@ public enum ImageInspector {
         public let mediaType: String
         public let width: Int?
         public let height: Int?
+
+        public init(mediaType: String, width: Int?, height: Int?) {
+            self.mediaType = mediaType
+            self.width = width
+            self.height = height
+        }
     }
 
     private static let pngSignature: [UInt8] = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]

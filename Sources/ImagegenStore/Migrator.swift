@@ -13,6 +13,12 @@ public struct Migrator: Sendable {
         public let name: String
         public let sql: String
 
+        public init(version: Int, name: String, sql: String) {
+            self.version = version
+            self.name = name
+            self.sql = sql
+        }
+
         var checksum: String { SHA256.hash(Array(sql.utf8)).hexString }
     }
 

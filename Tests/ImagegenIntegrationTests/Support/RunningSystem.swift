@@ -1,0 +1,123 @@
+import CurlClient
+import Foundation
+import Hummingbird
+import ImagegenAPI
+import ImagegenCore
+import ImagegenProvider
+import ImagegenQueue
+import ImagegenStore
+import ImagegenWorker
+import Logging
+import MockProvider
+
+/// The API, a worker and the mock provider, started for one test on free ports.
+final class RunningSystem: Sendable {
+    let database: Database
+    let queue: TaskQueue
+    let apiBaseURL: String
+    let providerBaseURL: String
+    let client: CurlMultiClient
+    private let tasks: [Task<Void, Never>]
+
+    private init(database: Database, queue: TaskQueue, apiBaseURL: String, providerBaseURL: String, client: CurlMultiClient, tasks: [Task<Void, Never>]) {
+        self.database = database
+        self.queue = queue
+        self.apiBaseURL = apiBaseURL
+        self.providerBaseURL = providerBaseURL
+        self.client = client
+        self.tasks = tasks
+    }
+
+    /// Starts everything; `worker: false` leaves tasks in the queue untouched.
+    static func start(
+        backoff: BackoffPolicy = BackoffPolicy(baseMilliseconds: 20, factor: 2, capMilliseconds: 200, maxAttempts: 3),
+        plan: FaultPlan = FaultPlan(),
+        worker: Bool = true,
+        concurrency: Int = 8
+    ) async throws -> RunningSystem {
+        let logger = TestEnvironment.logger
+        let database = try await TestEnvironment.database()
+        let queue = TaskQueue(name: TestEnvironment.uniqueQueueName(), url: try TestEnvironment.redisURL(), connections: 2, logger: logger)
+        try await queue.connect()
+        var tasks: [Task<Void, Never>] = []
+
+        let mock = MockProviderServer(plan: plan)
+        let providerPort = try await serve({ mock.makeApplication(host: "127.0.0.1", port: 0, logger: logger, onServerRunning: $0) }, into: &tasks)
+        let providerBaseURL = "http://127.0.0.1:\(providerPort)/v1"
+
+        let apiPort = try await serve({
+            APIServer.makeApplication(
+                .init(database: database, queue: queue, backoff: backoff), host: "127.0.0.1", port: 0, logger: logger, onServerRunning: $0
+            )
+        }, into: &tasks)
+        let client = CurlMultiClient()
+        if worker {
+            let provider = OpenAIImagesProvider(client: client, baseURL: providerBaseURL, apiKey: "sk-test", timeoutMilliseconds: 5_000)
+            let worker = Worker(
+                queue: queue,
+                processor: TaskProcessor(tasks: TaskStore(database: database), queue: queue, provider: provider, logger: logger),
+                options: .init(concurrency: concurrency),
+                logger: logger
+            )
+            tasks.append(Task { await worker.run() })
+        }
+        return RunningSystem(
+            database: database, queue: queue, apiBaseURL: "http://127.0.0.1:\(apiPort)", providerBaseURL: providerBaseURL,
+            client: client, tasks: tasks
+        )
+    }
+
+    /// Runs an application in the background and returns the port it bound.
+    private static func serve<App: ApplicationProtocol>(
+        _ make: (@escaping @Sendable (Int) async -> Void) -> App, into tasks: inout [Task<Void, Never>]
+    ) async throws -> Int {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let application = make { port in continuation.yield(port) }
+        tasks.append(Task { try? await application.run() })
+        for await port in ports { return port }
+        throw TestEnvironment.Missing(description: "server did not start")
+    }
+
+    func stop() async {
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    // MARK: - Client calls
+
+    struct HTTPResult {
+        let status: Int
+        let headers: [String: String]
+        let json: [String: Any]
+    }
+
+    func request(_ method: String, _ path: String, key: String?, body: String? = nil) async throws -> HTTPResult {
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        if let key { headers.append(("Authorization", "Bearer \(key)")) }
+        let response = try await client.send(CurlRequest(
+            method: method, url: apiBaseURL + path, headers: headers, body: Array((body ?? "").utf8), timeoutMilliseconds: 10_000
+        ))
+        let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        return HTTPResult(status: response.status, headers: response.headers, json: json)
+    }
+
+    func submit(key: String, _ body: String) async throws -> HTTPResult {
+        try await request("POST", "/images/generate", key: key, body: body)
+    }
+
+    /// Polls a task's status until it is terminal (or `timeout` passes) and returns the last answer.
+    func waitForTerminal(taskID: String, key: String, timeout: Duration = .seconds(20)) async throws -> HTTPResult {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let result = try await request("GET", "/images/tasks/\(taskID)/status", key: key)
+            let status = result.json["status"] as? String ?? ""
+            if TaskStatus(rawValue: status)?.isTerminal == true || ContinuousClock.now > deadline { return result }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func createUser(name: String = "test-user") async throws -> (User, String) {
+        let (user, key) = try await UserStore(database: database).createUser(name: name, dailyLimit: nil, monthlyLimit: nil)
+        return (user, key.secret)
+    }
+}
