@@ -71,7 +71,7 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_by_user ON tasks (user_id, created_at DESC);
 CREATE INDEX tasks_unfinished ON tasks (status, updated_at) WHERE status IN ('queued', 'running', 'retrying');
 
--- Decoded image bytes: a third smaller than base64 and checked on the way in.
+-- Decoded image bytes: a quarter smaller than base64 and checked on the way in.
 CREATE TABLE task_images (
     task_id uuid NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
     position integer NOT NULL,

@@ -22,7 +22,7 @@ public struct TaskProcessor: Sendable {
 
     public func process(_ leased: LeasedTask) async {
         var logger = self.logger
-        logger[metadataKey: "task_id"] = "\(leased.entry.taskID)"
+        logger[metadataKey: "task_id"] = "\(leased.entry.taskID.uuidString.lowercased())"
         do {
             guard let attempt = try await tasks.beginAttempt(taskID: leased.entry.taskID) else {
                 logger.info("task is not runnable any more; dropping it from the queue")

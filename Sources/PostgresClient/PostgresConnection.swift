@@ -166,16 +166,11 @@ public final class PostgresConnection: @unchecked Sendable {
         return PostgresRows(columns: columns, rows: rows, affectedRows: affected)
     }
 
+    /// libpq's messages span several lines; errors here are reported on one.
     private static func trimmed(_ message: String) -> String {
-        message.trimmingCharacters(in: [" ", "\n"])
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in characters: Set<Character>) -> String {
-        var text = Substring(self)
-        while let first = text.first, characters.contains(first) { text = text.dropFirst() }
-        while let last = text.last, characters.contains(last) { text = text.dropLast() }
-        return String(text)
+        message.split(whereSeparator: \.isNewline)
+            .map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+            .filter { !$0.isEmpty }
+            .joined(separator: " ")
     }
 }
