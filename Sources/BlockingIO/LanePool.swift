@@ -24,6 +24,7 @@ public final class LanePool<Resource: AnyObject & Sendable>: Sendable {
     public var count: Int { members.count }
 
     /// Runs `body` with exclusive use of one resource, on that resource's lane.
+    @discardableResult
     public func withResource<Result: Sendable>(
         _ body: @escaping @Sendable (Resource) throws -> Result
     ) async throws -> Result {

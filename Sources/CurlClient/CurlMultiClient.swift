@@ -59,7 +59,7 @@ private final class CurlDriver: @unchecked Sendable {
     func run() {
         var running: Int32 = 0
         while !stopping.withLock({ $0 }) {
-            for transfer in pending.withLock({ list -> [CurlTransfer] in defer { list.removeAll() }; return list }) {
+            for transfer in takePending() {
                 guard let easy = transfer.prepare() else {
                     finish(transfer, code: CURLE_FAILED_INIT)
                     continue
@@ -83,10 +83,17 @@ private final class CurlDriver: @unchecked Sendable {
             finish(transfer, code: CURLE_ABORTED_BY_CALLBACK)
         }
         active.removeAll()
-        for transfer in pending.withLock({ list -> [CurlTransfer] in defer { list.removeAll() }; return list }) {
+        for transfer in takePending() {
             finish(transfer, code: CURLE_ABORTED_BY_CALLBACK)
         }
         curl_multi_cleanup(multi)
+    }
+
+    private func takePending() -> [CurlTransfer] {
+        pending.withLock { list in
+            defer { list.removeAll() }
+            return list
+        }
     }
 
     private func finish(_ transfer: CurlTransfer, code: CURLcode) {

@@ -141,6 +141,7 @@ public final class TaskQueue: Sendable {
         }
     }
 
+    @discardableResult
     private func run<Result: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> Result) async throws -> Result {
         try await connections.withResource(body)
     }

@@ -42,12 +42,7 @@ public final class PostgresConnection: @unchecked Sendable {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
             return Self.rows(of: result)
         default:
-            let message = result.map { String(cString: PQresultErrorMessage($0)) } ?? ""
-            let sqlState = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
-            if PQstatus(connection) != CONNECTION_OK {
-                throw PostgresError(.connection, Self.trimmed(message.isEmpty ? String(cString: PQerrorMessage(connection)) : message))
-            }
-            throw PostgresError(.statement, Self.trimmed(message), sqlState: sqlState)
+            throw Self.failure(of: result, on: connection)
         }
     }
 
@@ -58,9 +53,7 @@ public final class PostgresConnection: @unchecked Sendable {
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY else {
-            let message = result.map { String(cString: PQresultErrorMessage($0)) } ?? String(cString: PQerrorMessage(connection))
-            let sqlState = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
-            throw PostgresError(.statement, Self.trimmed(message), sqlState: sqlState)
+            throw Self.failure(of: result, on: connection)
         }
     }
 
@@ -137,6 +130,17 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         hasConnectedBefore = true
         return fresh
+    }
+
+    /// A lost connection is a `.connection` error, so callers can tell it from a rejected statement.
+    private static func failure(of result: OpaquePointer?, on connection: OpaquePointer) -> PostgresError {
+        let resultMessage = result.map { String(cString: PQresultErrorMessage($0)) } ?? ""
+        let message = trimmed(resultMessage.isEmpty ? String(cString: PQerrorMessage(connection)) : resultMessage)
+        if PQstatus(connection) != CONNECTION_OK {
+            return PostgresError(.connection, message)
+        }
+        let sqlState = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+        return PostgresError(.statement, message, sqlState: sqlState)
     }
 
     private static func rows(of result: OpaquePointer?) -> PostgresRows {
