@@ -15,7 +15,7 @@ struct MigrationTests {
         do {
             try await body(url)
         } catch {
-            try? await admin.run { try $0.query("DROP DATABASE \(name) WITH (FORCE)") }
+            _ = try? await admin.run { try $0.query("DROP DATABASE \(name) WITH (FORCE)") }
             throw error
         }
         try await admin.run { try $0.query("DROP DATABASE \(name) WITH (FORCE)") }

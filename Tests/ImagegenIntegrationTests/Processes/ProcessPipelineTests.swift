@@ -1,0 +1,111 @@
+import CurlClient
+import Foundation
+import Testing
+
+@Suite("The imagegen binary: separate API, worker and provider processes configured by environment")
+struct ProcessPipelineTests {
+    @Test("migrate, create a user, serve, two workers and the mock provider take 20 tasks to succeeded")
+    func wholeSystemAsProcesses() async throws {
+        _ = try await TestEnvironment.database()
+        let providerPort = try ChildProcess.freePort()
+        let apiPort = try ChildProcess.freePort()
+        let environment = [
+            "DATABASE_URL": try TestEnvironment.databaseURL(),
+            "REDIS_URL": try TestEnvironment.variable("IMAGEGEN_TEST_REDIS_URL"),
+            "IMAGEGEN_QUEUE": TestEnvironment.uniqueQueueName(),
+            "MIGRATIONS_DIR": try TestEnvironment.migrationsDirectory(),
+            "OPENAI_BASE_URL": "http://127.0.0.1:\(providerPort)/v1",
+            "OPENAI_API_KEY": "sk-mock",
+            "PORT": String(apiPort),
+            "LOG_LEVEL": "info",
+        ]
+
+        let migrate = try ChildProcess.run(["migrate"], environment: environment)
+        #expect(migrate.status == 0)
+        #expect(migrate.output.contains("database is up to date"))
+
+        let created = try ChildProcess.run(["admin", "users", "create", "--name", "process-test"], environment: environment)
+        #expect(created.status == 0)
+        let key = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("api_key: ") }?.dropFirst("api_key: ".count))
+        let userID = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("user_id: ") }?.dropFirst("user_id: ".count))
+
+        let provider = try ChildProcess(["mock-provider", "--port", String(providerPort), "--latency-ms", "20"], environment: environment)
+        let api = try ChildProcess(["serve"], environment: environment)
+        let workers = try (0..<2).map { _ in try ChildProcess(["worker", "--concurrency", "4"], environment: environment) }
+
+        let client = CurlMultiClient()
+        let base = "http://127.0.0.1:\(apiPort)"
+        try await waitUntilUp(client, base + "/healthz")
+
+        var taskIDs: [String] = []
+        for index in 0..<20 {
+            let response = try await client.send(CurlRequest(
+                method: "POST", url: base + "/images/generate",
+                headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")],
+                body: Array(#"{"prompt": "process test \#(index)"}"#.utf8)
+            ))
+            #expect(response.status == 202)
+            let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+            taskIDs.append(try #require(json?["task_id"] as? String))
+        }
+        for taskID in taskIDs {
+            #expect(try await finalStatus(client, base, taskID: taskID, key: String(key)) == "succeeded")
+        }
+
+        let report = try ChildProcess.run(["admin", "cost-report"], environment: environment)
+        #expect(report.status == 0)
+        let line = try #require(report.output.split(separator: "\n").first { $0.hasPrefix(userID) })
+        #expect(line.hasSuffix("0.800000"))
+
+        for worker in workers {
+            #expect(await worker.terminate() == 0)
+            #expect(worker.log.contains("worker stopped"))
+        }
+        #expect(workers.map { $0.log.components(separatedBy: "task succeeded").count - 1 }.reduce(0, +) == 20)
+        _ = await api.terminate()
+        _ = await provider.terminate()
+    }
+
+    @Test("a bad setting stops a command at start with one line naming it", arguments: [
+        (["serve"], ["PORT": "abc"], "PORT"),
+        (["serve"], ["REDIS_URL": "http://nowhere"], "REDIS_URL"),
+        (["migrate"], ["DATABASE_URL": "postgresql://postgres:secret@127.0.0.1:1/none"], "DATABASE_URL"),
+        (["worker"], ["OPENAI_API_KEY": ""], "OPENAI_API_KEY"),
+        (["worker"], ["OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "ftp://x"], "OPENAI_BASE_URL"),
+    ] as [([String], [String: String], String)])
+    func badSettingFailsFast(_ arguments: [String], _ override: [String: String], _ variable: String) throws {
+        var environment = [
+            "DATABASE_URL": try TestEnvironment.databaseURL(),
+            "REDIS_URL": try TestEnvironment.variable("IMAGEGEN_TEST_REDIS_URL"),
+        ]
+        environment.merge(override) { _, new in new }
+        let result = try ChildProcess.run(arguments, environment: environment)
+        #expect(result.status != 0)
+        let lines = result.error.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("Error: \(variable):") == true)
+        #expect(!result.error.contains("secret"))
+    }
+
+    private func waitUntilUp(_ client: CurlMultiClient, _ url: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let response = try? await client.send(CurlRequest(url: url, timeoutMilliseconds: 1_000)), response.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestEnvironment.Missing(description: "\(url) did not come up")
+    }
+
+    private func finalStatus(_ client: CurlMultiClient, _ base: String, taskID: String, key: String) async throws -> String? {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let response = try await client.send(CurlRequest(
+                url: base + "/images/tasks/\(taskID)/status", headers: [("Authorization", "Bearer \(key)")]
+            ))
+            let status = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["status"] as? String
+            if ["succeeded", "failed", "canceled"].contains(status) { return status }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return nil
+    }
+}
