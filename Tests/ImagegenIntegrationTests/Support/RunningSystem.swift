@@ -9,6 +9,7 @@ import ImagegenStore
 import ImagegenWorker
 import Logging
 import MockProvider
+import RedisClient
 
 /// The API, a worker and the mock provider, started for one test on free ports.
 final class RunningSystem: Sendable {
@@ -33,12 +34,14 @@ final class RunningSystem: Sendable {
         backoff: BackoffPolicy = BackoffPolicy(baseMilliseconds: 20, factor: 2, capMilliseconds: 200, maxAttempts: 3),
         plan: FaultPlan = FaultPlan(),
         worker: Bool = true,
-        concurrency: Int = 8
+        concurrency: Int = 8,
+        redisURL: RedisURL? = nil
     ) async throws -> RunningSystem {
         let logger = TestEnvironment.logger
         let database = try await TestEnvironment.database()
-        let queue = TaskQueue(name: TestEnvironment.uniqueQueueName(), url: try TestEnvironment.redisURL(), connections: 2, logger: logger)
-        try await queue.connect()
+        let queue = TaskQueue(
+            name: TestEnvironment.uniqueQueueName(), url: try redisURL ?? TestEnvironment.redisURL(), connections: 2, logger: logger
+        )
         var tasks: [Task<Void, Never>] = []
 
         let mock = MockProviderServer(plan: plan)

@@ -1,0 +1,49 @@
+import Foundation
+import PostgresClient
+import RedisClient
+import Testing
+
+@Suite("Submitting when a dependency is missing")
+struct DependencyFailureTests {
+    @Test("with Redis down the API answers 503 and the committed task is failed, not left queued")
+    func redisDown() async throws {
+        let system = try await RunningSystem.start(worker: false, redisURL: RedisURL(host: "127.0.0.1", port: 1))
+        defer { Task { await system.stop() } }
+        let (user, key) = try await system.createUser()
+
+        let result = try await system.submit(key: key, #"{"prompt": "nobody will queue this"}"#)
+        #expect(result.status == 503)
+        #expect((result.json["error"] as? [String: Any])?["code"] as? String == "queue_unavailable")
+        let rows = try await system.database.run { connection in
+            try connection.query("SELECT status, error_code FROM tasks WHERE user_id = $1", [.text(user.id.uuidString)])
+        }
+        #expect(rows.count == 1)
+        #expect(try rows.first?.string("status") == "failed")
+        #expect(try rows.first?.string("error_code") == "queue_unavailable")
+    }
+
+    @Test("a model with no price for the requested size is refused before anything is stored")
+    func unpricedCombination() async throws {
+        let system = try await RunningSystem.start(worker: false)
+        defer { Task { await system.stop() } }
+        let (user, key) = try await system.createUser()
+        let model = "unpriced-\(UUID().uuidString.prefix(6).lowercased())"
+        try await system.database.run { connection in
+            try connection.query(
+                """
+                INSERT INTO models (name, max_prompt_characters, max_images, sizes, qualities, default_size, default_quality)
+                VALUES ($1, 1000, 1, '{1024x1024}', '{standard}', '1024x1024', 'standard')
+                """,
+                [.text(model)]
+            )
+        }
+
+        let result = try await system.submit(key: key, #"{"prompt": "x", "model": "\#(model)"}"#)
+        #expect(result.status == 422)
+        #expect((result.json["error"] as? [String: Any])?["code"] as? String == "price_unavailable")
+        let rows = try await system.database.run { connection in
+            try connection.query("SELECT count(*) AS n FROM tasks WHERE user_id = $1", [.text(user.id.uuidString)])
+        }
+        #expect(try rows.first?.int("n") == 0)
+    }
+}
