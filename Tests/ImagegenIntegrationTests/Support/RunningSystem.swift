@@ -71,7 +71,7 @@ final class RunningSystem: Sendable {
     }
 
     /// Runs an application in the background and returns the port it bound.
-    private static func serve<App: ApplicationProtocol>(
+    static func serve<App: ApplicationProtocol>(
         _ make: (@escaping @Sendable (Int) async -> Void) -> App, into tasks: inout [Task<Void, Never>]
     ) async throws -> Int {
         let (ports, continuation) = AsyncStream<Int>.makeStream()

@@ -1,0 +1,122 @@
+import CurlClient
+import Foundation
+import ImagegenCore
+import ImagegenProvider
+import MockProvider
+import Testing
+
+@Suite("The provider client against the mock provider's injected faults, over real HTTP")
+struct OpenAIImagesProviderTests {
+    private let request = ImageRequest(prompt: "a kite", model: "dall-e-3", size: "1792x1024", quality: "hd", style: "vivid", n: 1, endUser: "u-42")
+
+    /// Starts a mock provider with `plan` and returns a client pointed at it, plus a stopper.
+    private func provider(
+        _ plan: FaultPlan, apiKey: String? = nil, clientKey: String = "sk-test", timeoutMilliseconds: Int = 5_000
+    ) async throws -> (OpenAIImagesProvider, () -> Void) {
+        var tasks: [Task<Void, Never>] = []
+        let mock = MockProviderServer(plan: plan, apiKey: apiKey)
+        let port = try await RunningSystem.serve({
+            mock.makeApplication(host: "127.0.0.1", port: 0, logger: TestEnvironment.logger, onServerRunning: $0)
+        }, into: &tasks)
+        let client = OpenAIImagesProvider(
+            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)/v1/", apiKey: clientKey, timeoutMilliseconds: timeoutMilliseconds
+        )
+        return (client, { tasks.forEach { $0.cancel() } })
+    }
+
+    private func failure(of call: () async throws(ProviderFailure) -> [GeneratedImage]) async -> ProviderFailure? {
+        do {
+            _ = try await call()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("a healthy answer yields a checked image of the requested size and the revised prompt")
+    func success() async throws {
+        let (client, stop) = try await provider(FaultPlan())
+        defer { stop() }
+        let images = try await client.generate(request, acceptsResponseFormat: true)
+        #expect(images.count == 1)
+        #expect(ImageInspector.inspect(images[0].bytes) == ImageInspector.Image(mediaType: "image/png", width: 1792, height: 1024))
+        #expect(images[0].revisedPrompt == "A detailed rendering of: a kite")
+    }
+
+    @Test("an injected 429 is retryable and carries Retry-After")
+    func rateLimited() async throws {
+        var plan = FaultPlan()
+        plan.rates = [.rateLimited: 1]
+        plan.retryAfterSeconds = 7
+        let (client, stop) = try await provider(plan)
+        defer { stop() }
+        let failure = await failure { () async throws(ProviderFailure) in try await client.generate(request, acceptsResponseFormat: true) }
+        #expect(failure?.code == "rate_limited")
+        #expect(failure?.isRetryable == true)
+        #expect(failure?.retryAfterMilliseconds == 7_000)
+        #expect(failure?.httpStatus == 429)
+    }
+
+    @Test("injected faults map to their codes", arguments: [
+        (FaultPlan.Fault.serverError, "provider_unavailable", true),
+        (.overloaded, "provider_unavailable", true),
+        (.malformed, "malformed_response", true),
+        (.badBase64, "invalid_image", true),
+        (.contentPolicy, "content_policy_violation", false),
+        (.quota, "provider_quota_exceeded", false),
+    ])
+    func faults(_ fault: FaultPlan.Fault, _ code: String, _ retryable: Bool) async throws {
+        var plan = FaultPlan()
+        plan.rates = [fault: 1]
+        let (client, stop) = try await provider(plan)
+        defer { stop() }
+        let failure = await failure { () async throws(ProviderFailure) in try await client.generate(request, acceptsResponseFormat: true) }
+        #expect(failure?.code == code)
+        #expect(failure?.isRetryable == retryable)
+    }
+
+    @Test("a hanging provider is cut off at the client's timeout and is retryable")
+    func hangTimesOut() async throws {
+        var plan = FaultPlan()
+        plan.rates = [.hang: 1]
+        plan.hangSeconds = 30
+        let (client, stop) = try await provider(plan, timeoutMilliseconds: 300)
+        defer { stop() }
+        let started = ContinuousClock.now
+        let failure = await failure { () async throws(ProviderFailure) in try await client.generate(request, acceptsResponseFormat: true) }
+        #expect(failure?.code == "provider_timeout")
+        #expect(failure?.isRetryable == true)
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test("a wrong key, an unknown model and a refused parameter are final")
+    func finalAnswers() async throws {
+        let (wrongKey, stopWrongKey) = try await provider(FaultPlan(), apiKey: "sk-right", clientKey: "sk-wrong")
+        defer { stopWrongKey() }
+        let auth = await failure { () async throws(ProviderFailure) in try await wrongKey.generate(request, acceptsResponseFormat: true) }
+        #expect(auth?.code == "provider_auth_failed")
+        #expect(auth?.isRetryable == false)
+        #expect(auth?.message.contains("sk-wrong") == false)
+
+        let (client, stop) = try await provider(FaultPlan())
+        defer { stop() }
+        var retired = request
+        retired.model = "dall-e-1"
+        let missing = await failure { () async throws(ProviderFailure) in try await client.generate(retired, acceptsResponseFormat: true) }
+        #expect(missing?.code == "model_not_found")
+
+        var gptImage = request
+        gptImage.model = "gpt-image-1"
+        let refused = await failure { () async throws(ProviderFailure) in try await client.generate(gptImage, acceptsResponseFormat: true) }
+        #expect(refused?.code == "invalid_request")
+        #expect(try await client.generate(gptImage, acceptsResponseFormat: false).count == 1)
+    }
+
+    @Test("nothing listening is a retryable connection failure")
+    func unreachable() async throws {
+        let client = OpenAIImagesProvider(client: CurlMultiClient(), baseURL: "http://127.0.0.1:1/v1", apiKey: "k", timeoutMilliseconds: 2_000)
+        let failure = await failure { () async throws(ProviderFailure) in try await client.generate(request, acceptsResponseFormat: true) }
+        #expect(failure?.code == "provider_unreachable")
+        #expect(failure?.isRetryable == true)
+    }
+}
