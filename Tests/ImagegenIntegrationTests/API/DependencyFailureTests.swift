@@ -27,16 +27,7 @@ struct DependencyFailureTests {
         let system = try await RunningSystem.start(worker: false)
         defer { Task { await system.stop() } }
         let (user, key) = try await system.createUser()
-        let model = "unpriced-\(UUID().uuidString.prefix(6).lowercased())"
-        try await system.database.run { connection in
-            try connection.query(
-                """
-                INSERT INTO models (name, max_prompt_characters, max_images, sizes, qualities, default_size, default_quality)
-                VALUES ($1, 1000, 1, '{1024x1024}', '{standard}', '1024x1024', 'standard')
-                """,
-                [.text(model)]
-            )
-        }
+        let model = try await system.addModel(prefix: "unpriced", unitPrice: nil)
 
         let result = try await system.submit(key: key, #"{"prompt": "x", "model": "\#(model)"}"#)
         #expect(result.status == 422)

@@ -89,20 +89,7 @@ struct ProviderFailureTests {
         let system = try await RunningSystem.start()
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
-        let model = "retired-\(UUID().uuidString.prefix(6).lowercased())"
-        try await system.database.run { connection in
-            try connection.query(
-                """
-                INSERT INTO models (name, max_prompt_characters, max_images, sizes, qualities, default_size, default_quality)
-                VALUES ($1, 1000, 1, '{1024x1024}', '{standard}', '1024x1024', 'standard')
-                """,
-                [.text(model)]
-            )
-            try connection.query(
-                "INSERT INTO prices (model, size, quality, unit_price_micro_usd) VALUES ($1, '1024x1024', 'standard', 1000)",
-                [.text(model)]
-            )
-        }
+        let model = try await system.addModel(prefix: "retired", unitPrice: 1_000)
 
         let accepted = try await system.submit(key: key, #"{"prompt": "old style", "model": "\#(model)"}"#)
         #expect(accepted.status == 202)
