@@ -108,13 +108,22 @@ private final class CurlTransfer: @unchecked Sendable {
     private let continuation: CheckedContinuation<CurlResponse, any Error>
     private var easy: UnsafeMutableRawPointer?
     private var headerList: UnsafeMutablePointer<curl_slist>?
-    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    /// curl writes its error text here after `prepare` returns, so the buffer must outlive that call.
+    private let errorBuffer: UnsafeMutablePointer<CChar> = {
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        buffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return buffer
+    }()
     fileprivate var responseBody: [UInt8] = []
     fileprivate var responseHeaders: [String: String] = [:]
 
     init(request: CurlRequest, continuation: CheckedContinuation<CurlResponse, any Error>) {
         self.request = request
         self.continuation = continuation
+    }
+
+    deinit {
+        errorBuffer.deallocate()
     }
 
     func prepare() -> UnsafeMutableRawPointer? {
@@ -141,9 +150,7 @@ private final class CurlTransfer: @unchecked Sendable {
         imagegen_curl_set_pointer(easy, CURLOPT_WRITEDATA, context)
         imagegen_curl_set_callback(easy, CURLOPT_HEADERFUNCTION, curlWriteHeader)
         imagegen_curl_set_pointer(easy, CURLOPT_HEADERDATA, context)
-        errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            _ = imagegen_curl_set_pointer(easy, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-        }
+        imagegen_curl_set_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         return easy
     }
 
@@ -157,7 +164,7 @@ private final class CurlTransfer: @unchecked Sendable {
         }
         var requestSize = 0
         if let easy { imagegen_curl_get_long(easy, CURLINFO_REQUEST_SIZE, &requestSize) }
-        let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         let kind: CurlError.Kind = switch code {
         case CURLE_OPERATION_TIMEDOUT: .timeout

@@ -85,11 +85,11 @@ public final class PostgresConnection: @unchecked Sendable {
                 lengths.append(0)
                 formats.append(0)
             case .bytes(let bytes):
-                let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
+                let buffer = malloc(max(bytes.count, 1))!
                 bytes.withUnsafeBytes { source in
-                    UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress ?? UnsafeRawPointer(buffer), byteCount: bytes.count)
+                    if let base = source.baseAddress { buffer.copyMemory(from: base, byteCount: bytes.count) }
                 }
-                buffers.append(buffer)
+                buffers.append(buffer.assumingMemoryBound(to: CChar.self))
                 lengths.append(Int32(bytes.count))
                 formats.append(1)
             }
