@@ -41,10 +41,10 @@ struct TaskQueueTests {
         try await queue.enqueue(task)
         _ = try await queue.lease(limit: 1, leaseMilliseconds: 60_000)
         task.attempt = 1
-        #expect(try await queue.retry(task, delayMilliseconds: 300))
+        #expect(try await queue.retry(task, delayMilliseconds: 1_500))
         #expect(try await queue.promoteDueRetries() == 0)
         #expect(try await queue.depth() == (0, 1, 0))
-        try await Task.sleep(for: .milliseconds(400))
+        try await Task.sleep(for: .milliseconds(1_700))
         #expect(try await queue.promoteDueRetries() == 1)
         let leased = try await queue.lease(limit: 1, leaseMilliseconds: 60_000)
         #expect(leased.first?.entry.attempt == 1)
