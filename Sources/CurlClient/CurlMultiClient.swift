@@ -18,9 +18,15 @@ public final class CurlMultiClient: Sendable {
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// Sends `request` and suspends until the response, a timeout or a connection error.
+    /// Cancelling the calling task aborts the transfer and throws `CancellationError`.
     public func send(_ request: CurlRequest) async throws -> CurlResponse {
-        try await withCheckedThrowingContinuation { continuation in
-            driver.submit(CurlTransfer(request: request, continuation: continuation))
+        let ticket = driver.issueTicket()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                driver.submit(CurlTransfer(ticket: ticket, request: request, continuation: continuation))
+            }
+        } onCancel: {
+            driver.cancel(ticket)
         }
     }
 
@@ -34,9 +40,16 @@ public final class CurlMultiClient: Sendable {
 /// Owns the multi handle; only the driver thread touches it after `init`.
 private final class CurlDriver: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
+    private struct Tickets {
+        var next = 0
+        var live: Set<Int> = []
+        var cancelled: Set<Int> = []
+    }
+
     private let pending = Mutex<[CurlTransfer]>([])
     private let stopping = Mutex(false)
     private let count = Mutex(0)
+    private let tickets = Mutex(Tickets())
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
 
     init() {
@@ -51,6 +64,24 @@ private final class CurlDriver: @unchecked Sendable {
         curl_multi_wakeup(multi)
     }
 
+    func issueTicket() -> Int {
+        tickets.withLock { tickets in
+            tickets.next += 1
+            tickets.live.insert(tickets.next)
+            return tickets.next
+        }
+    }
+
+    /// Marks a transfer to be aborted; a ticket already finished is ignored.
+    func cancel(_ ticket: Int) {
+        let live = tickets.withLock { tickets in
+            guard tickets.live.contains(ticket) else { return false }
+            tickets.cancelled.insert(ticket)
+            return true
+        }
+        if live { curl_multi_wakeup(multi) }
+    }
+
     func stop() {
         stopping.withLock { $0 = true }
         curl_multi_wakeup(multi)
@@ -59,13 +90,25 @@ private final class CurlDriver: @unchecked Sendable {
     func run() {
         var running: Int32 = 0
         while !stopping.withLock({ $0 }) {
+            let cancelled = tickets.withLock { $0.cancelled }
             for transfer in takePending() {
+                if cancelled.contains(transfer.ticket) {
+                    finish(transfer, code: CURLE_ABORTED_BY_CALLBACK)
+                    continue
+                }
                 guard let easy = transfer.prepare() else {
                     finish(transfer, code: CURLE_FAILED_INIT)
                     continue
                 }
                 active[easy] = transfer
                 curl_multi_add_handle(multi, easy)
+            }
+            if !cancelled.isEmpty {
+                for (easy, transfer) in active where cancelled.contains(transfer.ticket) {
+                    active[easy] = nil
+                    curl_multi_remove_handle(multi, easy)
+                    finish(transfer, code: CURLE_ABORTED_BY_CALLBACK)
+                }
             }
             curl_multi_perform(multi, &running)
             var left: Int32 = 0
@@ -98,12 +141,21 @@ private final class CurlDriver: @unchecked Sendable {
 
     private func finish(_ transfer: CurlTransfer, code: CURLcode) {
         count.withLock { $0 -= 1 }
-        transfer.complete(code: code)
+        let wasCancelled = tickets.withLock { tickets in
+            tickets.live.remove(transfer.ticket)
+            return tickets.cancelled.remove(transfer.ticket) != nil
+        }
+        if wasCancelled, code == CURLE_ABORTED_BY_CALLBACK {
+            transfer.abandon()
+        } else {
+            transfer.complete(code: code)
+        }
     }
 }
 
 /// One request's easy handle and buffers, alive from submit to completion.
 private final class CurlTransfer: @unchecked Sendable {
+    let ticket: Int
     let request: CurlRequest
     private let continuation: CheckedContinuation<CurlResponse, any Error>
     private var easy: UnsafeMutableRawPointer?
@@ -117,7 +169,8 @@ private final class CurlTransfer: @unchecked Sendable {
     fileprivate var responseBody: [UInt8] = []
     fileprivate var responseHeaders: [String: String] = [:]
 
-    init(request: CurlRequest, continuation: CheckedContinuation<CurlResponse, any Error>) {
+    init(ticket: Int, request: CurlRequest, continuation: CheckedContinuation<CurlResponse, any Error>) {
+        self.ticket = ticket
         self.request = request
         self.continuation = continuation
     }
@@ -174,6 +227,11 @@ private final class CurlTransfer: @unchecked Sendable {
         continuation.resume(throwing: CurlError(
             kind: kind, code: Int(code.rawValue), message: message, requestSent: requestSize > 0
         ))
+    }
+
+    func abandon() {
+        release()
+        continuation.resume(throwing: CancellationError())
     }
 
     private func release() {

@@ -1,10 +1,11 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import ImagegenCore
 import ImagegenQueue
 import ImagegenStore
 
-/// `POST /images/generate` and `GET /images/tasks/<id>/status`.
+/// `POST /images/generate`, `GET /images/tasks/<id>/status` and `POST /images/tasks/<id>/cancel`.
 struct ImageRoutes: Sendable {
     let users: UserStore
     let tasks: TaskStore
@@ -15,7 +16,11 @@ struct ImageRoutes: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.post("images/generate") { request, context in try await submit(request, context: context) }
         router.get("images/tasks/:id/status") { request, context in try await status(request, context: context) }
+        router.post("images/tasks/:id/cancel") { request, context in try await cancel(request, context: context) }
     }
+
+    /// Longest accepted Idempotency-Key, as in Stripe's API.
+    static let maxIdempotencyKeyLength = 255
 
     private func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let userID = try await authenticate(request)
@@ -40,39 +45,90 @@ struct ImageRoutes: Sendable {
                 field: "size"
             )
         }
-        let taskID = try await tasks.create(
-            userID: userID, request: imageRequest, unitPrice: unitPrice, maxAttempts: backoff.maxAttempts
-        )
+        let idempotencyKey = try request.headers[Self.idempotencyKeyField].map { key in
+            guard (1...Self.maxIdempotencyKeyLength).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) else {
+                throw APIError(
+                    .badRequest, code: "invalid_idempotency_key",
+                    message: "Idempotency-Key must be 1 to \(Self.maxIdempotencyKeyLength) visible ASCII characters"
+                )
+            }
+            return IdempotencyKey(key: key, requestDigest: imageRequest.digest)
+        }
+        let taskID: UUID
+        switch try await tasks.create(
+            userID: userID, request: imageRequest, unitPrice: unitPrice, maxAttempts: backoff.maxAttempts, idempotencyKey: idempotencyKey
+        ) {
+        case .created(let id):
+            taskID = id
+        case .replayed(let id, let status):
+            return try accepted(id, status: status, headers: [Self.replayedField: "true"])
+        case .keyReused(let id):
+            throw APIError(
+                .conflict, code: "idempotency_key_reused",
+                message: "this Idempotency-Key was used with a different request (task \(id.uuidString.lowercased())); use a new key"
+            )
+        }
         let entry = QueueEntry(
             taskID: taskID, attempt: 0, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)
         )
         do {
             try await queue.enqueue(entry)
         } catch {
-            context.logger.error("enqueue failed; failing the task", metadata: ["task_id": "\(taskID)", "error": "\(error)"])
-            try? await tasks.failUnqueued(taskID: taskID, error: TaskError(code: "queue_unavailable", message: "the task could not be queued"))
-            throw APIError(.serviceUnavailable, code: "queue_unavailable", message: "the task queue is unavailable; try again shortly")
+            // The row is committed, so the task is safe: the workers' reconciler enqueues it once Redis is back.
+            context.logger.warning(
+                "enqueue failed; the reconciler will enqueue the task", metadata: ["task_id": "\(taskID)", "error": "\(error)"]
+            )
         }
+        context.logger.info("task queued", metadata: ["task_id": "\(taskID.uuidString.lowercased())", "model": "\(imageRequest.model)"])
+        return try accepted(taskID, status: .queued)
+    }
+
+    private func accepted(_ taskID: UUID, status: TaskStatus, headers: HTTPFields = [:]) throws -> Response {
         let id = taskID.uuidString.lowercased()
         let statusURL = "/images/tasks/\(id)/status"
-        context.logger.info("task queued", metadata: ["task_id": "\(id)", "model": "\(imageRequest.model)"])
+        var fields = headers
+        fields[.location] = statusURL
         return try JSONResponse.make(
-            status: .accepted,
-            body: ["task_id": id, "status": TaskStatus.queued.rawValue, "status_url": statusURL],
-            headers: [.location: statusURL]
+            status: .accepted, body: ["task_id": id, "status": status.rawValue, "status_url": statusURL], headers: fields
         )
     }
 
     private func status(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let userID = try await authenticate(request)
-        guard let text = context.parameters.get("id"), let taskID = UUID(uuidString: text) else {
-            throw APIError.taskNotFound
-        }
+        let taskID = try taskID(in: context)
         guard let snapshot = try await tasks.snapshot(taskID: taskID, userID: userID) else {
             throw APIError.taskNotFound
         }
         return try JSONResponse.make(status: .ok, body: TaskStatusBody(snapshot))
     }
+
+    private func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let userID = try await authenticate(request)
+        let taskID = try taskID(in: context)
+        switch try await tasks.cancel(taskID: taskID, userID: userID) {
+        case nil:
+            throw APIError.taskNotFound
+        case .alreadyFinished(let status):
+            throw APIError(.conflict, code: "task_already_finished", message: "the task already \(status.rawValue); it cannot be canceled")
+        case .canceled:
+            try? await queue.withdraw(taskID: taskID)
+            context.logger.info("task canceled", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
+        case .requested:
+            context.logger.info("cancel requested for a running task", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
+        }
+        guard let snapshot = try await tasks.snapshot(taskID: taskID, userID: userID) else { throw APIError.taskNotFound }
+        return try JSONResponse.make(status: .ok, body: TaskStatusBody(snapshot))
+    }
+
+    private func taskID(in context: BasicRequestContext) throws -> UUID {
+        guard let text = context.parameters.get("id"), let taskID = UUID(uuidString: text) else {
+            throw APIError.taskNotFound
+        }
+        return taskID
+    }
+
+    private static let idempotencyKeyField = HTTPField.Name("Idempotency-Key")!
+    private static let replayedField = HTTPField.Name("Idempotent-Replayed")!
 
     private func authenticate(_ request: Request) async throws -> UUID {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {

@@ -23,6 +23,8 @@ struct TaskStatusBody: Encodable {
     let finished_at: String?
     let next_attempt_at: String?
     let error: ErrorBody?
+    /// Present while a cancel waits for the running attempt to end.
+    let cancel_requested: Bool?
     let cost_usd: String?
     let cost_micro_usd: Int64?
     let images: [ImageBody]?
@@ -37,6 +39,7 @@ struct TaskStatusBody: Encodable {
         finished_at = snapshot.finishedAt
         next_attempt_at = snapshot.nextAttemptAt
         error = snapshot.error.map { ErrorBody(code: $0.code, message: $0.message) }
+        cancel_requested = snapshot.cancelRequested && !snapshot.status.isTerminal ? true : nil
         cost_usd = snapshot.cost?.usd
         cost_micro_usd = snapshot.cost?.value
         images = snapshot.status == .succeeded

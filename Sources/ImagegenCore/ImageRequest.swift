@@ -1,3 +1,5 @@
+import Foundation
+
 /// A request for images that has passed validation against its model.
 public struct ImageRequest: Sendable, Equatable, Codable {
     public var prompt: String
@@ -17,5 +19,15 @@ public struct ImageRequest: Sendable, Equatable, Codable {
         self.style = style
         self.n = n
         self.endUser = endUser
+    }
+}
+
+extension ImageRequest {
+    /// SHA-256 of the request in a canonical form: two requests that mean the same
+    /// (fields in another order, defaults spelled out or not) have the same digest.
+    public var digest: [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return SHA256.hash(Array((try? encoder.encode(self)) ?? Data()))
     }
 }

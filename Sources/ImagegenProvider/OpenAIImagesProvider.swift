@@ -44,6 +44,8 @@ public struct OpenAIImagesProvider: ImageProvider {
             case .transfer:
                 throw ProviderFailure(code: "provider_connection_error", message: "the connection to the provider failed: \(error.message)", isRetryable: true)
             }
+        } catch is CancellationError {
+            throw ProviderFailure.abandoned
         } catch {
             throw ProviderFailure(code: "provider_connection_error", message: "\(error)", isRetryable: true)
         }

@@ -19,6 +19,11 @@ public struct ProviderFailure: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String { "\(code): \(message)" }
 
+    /// The worker gave up on the call (it is shutting down); the task goes back to the queue.
+    public static let abandoned = ProviderFailure(
+        code: "attempt_abandoned", message: "the worker stopped before the provider answered", isRetryable: true
+    )
+
     /// Classifies an error answer from an OpenAI-compatible API.
     ///
     /// The error's `code` decides where it is present; some image errors carry the

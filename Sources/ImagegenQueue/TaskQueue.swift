@@ -9,11 +9,36 @@ public struct LeasedTask: Sendable {
     public let entry: QueueEntry
 }
 
+/// What one lease call took, and the upkeep it did on the way.
+public struct LeaseBatch: Sendable {
+    public let tasks: [LeasedTask]
+    /// Tasks whose lease had expired and that went back to ready.
+    public let reaped: Int
+    /// Retries that became due and went to ready.
+    public let promoted: Int
+}
+
+/// Sizes of the queue at one instant.
+public struct QueueStats: Sendable, Equatable {
+    public let ready: Int
+    /// Retries waiting for their backoff to pass.
+    public let delayed: Int
+    public let inflight: Int
+    /// Leases past their deadline that the next lease call will reap.
+    public let expiredLeases: Int
+    /// How long the oldest ready task has waited, if any waits.
+    public let oldestReadyMilliseconds: Int64?
+}
+
 /// Delivery of tasks through Redis: enqueue, lease, retry later, acknowledge.
 ///
 /// PostgreSQL stays the truth about a task; this only decides who runs it when.
 public final class TaskQueue: Sendable {
     public let name: String
+    /// Identifies this instance's leases; only the owner can finish or return a task it leased.
+    public let owner: String
+    /// How many due retries and expired leases one lease call moves at most.
+    static let upkeepLimit = 1000
     private let keys: QueueKeys
     private let connections: LanePool<RedisConnection>
     /// Blocking waits get their own connection so they never hold up other commands.
@@ -22,6 +47,7 @@ public final class TaskQueue: Sendable {
 
     public init(name: String, url: RedisURL, connections: Int, logger: Logger, waitSeconds: Int = 1) {
         self.name = name
+        self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
         self.keys = QueueKeys(queue: name)
         self.waitSeconds = waitSeconds
         self.connections = LanePool(
@@ -54,21 +80,39 @@ public final class TaskQueue: Sendable {
         }
     }
 
-    /// Leases up to `limit` ready tasks for `leaseMilliseconds`, without waiting.
-    public func lease(limit: Int, leaseMilliseconds: Int64) async throws -> [LeasedTask] {
+    /// Leases up to `limit` ready tasks for `leaseMilliseconds`, without waiting, after
+    /// moving due retries and expired leases back to ready.
+    public func lease(limit: Int, leaseMilliseconds: Int64) async throws -> LeaseBatch {
         let keys = self.keys
+        let owner = self.owner
         let reply = try await run { connection in
             try connection.evaluate(
                 QueueScripts.lease,
-                keys: [keys.ready, keys.inflight, keys.entries],
-                arguments: [String(limit), String(leaseMilliseconds)]
+                keys: [keys.ready, keys.delayed, keys.inflight, keys.entries, keys.leases, keys.wakeups],
+                arguments: [String(limit), String(leaseMilliseconds), owner, String(Self.upkeepLimit)]
             )
         }
         let values = reply.array
-        return try stride(from: 0, to: values.count - 1, by: 2).compactMap { index in
-            guard let text = values[index + 1].text else { return nil }
-            return LeasedTask(entry: try QueueEntry.decode(text))
+        guard values.count >= 2 else { throw RedisError(.reply, "unexpected reply to the lease script") }
+        let tasks = try stride(from: 2, to: values.count - 1, by: 2).compactMap { index in
+            try values[index + 1].text.map { LeasedTask(entry: try QueueEntry.decode($0)) }
         }
+        return LeaseBatch(tasks: tasks, reaped: Int(values[0].integer ?? 0), promoted: Int(values[1].integer ?? 0))
+    }
+
+    /// Extends the leases this queue's owner holds on `entries`; returns the ids whose
+    /// lease was lost to another worker (their attempt's result will be fenced off).
+    public func heartbeat(_ entries: [QueueEntry], leaseMilliseconds: Int64) async throws -> [UUID] {
+        guard !entries.isEmpty else { return [] }
+        let keys = self.keys
+        var arguments = [String(leaseMilliseconds), owner]
+        for entry in entries {
+            arguments += [entry.taskID.uuidString, try entry.encoded()]
+        }
+        let reply = try await run { [arguments] connection in
+            try connection.evaluate(QueueScripts.heartbeat, keys: [keys.inflight, keys.entries, keys.leases], arguments: arguments)
+        }
+        return reply.array.compactMap { $0.text.flatMap(UUID.init(uuidString:)) }
     }
 
     /// Blocks until a task may be ready or the wait time passes; leasing is still needed after.
@@ -80,22 +124,15 @@ public final class TaskQueue: Sendable {
         }
     }
 
-    /// Moves retries that are due to the ready list; returns how many moved.
+    /// Forgets a task that reached a final state; returns false if the lease was lost.
     @discardableResult
-    public func promoteDueRetries(limit: Int = 1000) async throws -> Int {
+    public func acknowledge(taskID: UUID) async throws -> Bool {
         let keys = self.keys
+        let owner = self.owner
         return try await run { connection in
-            Int(try connection.evaluate(
-                QueueScripts.promote, keys: [keys.delayed, keys.ready, keys.wakeups], arguments: [String(limit)]
-            ).integer ?? 0)
-        }
-    }
-
-    /// Forgets a task that reached a final state.
-    public func acknowledge(taskID: UUID) async throws {
-        let keys = self.keys
-        try await run { connection in
-            try connection.evaluate(QueueScripts.acknowledge, keys: [keys.inflight, keys.entries], arguments: [taskID.uuidString])
+            try connection.evaluate(
+                QueueScripts.acknowledge, keys: [keys.inflight, keys.entries, keys.leases], arguments: [taskID.uuidString, owner]
+            ).integer == 1
         }
     }
 
@@ -103,26 +140,75 @@ public final class TaskQueue: Sendable {
     @discardableResult
     public func retry(_ entry: QueueEntry, delayMilliseconds: Int64) async throws -> Bool {
         let keys = self.keys
+        let owner = self.owner
         let encoded = try entry.encoded()
         return try await run { connection in
             try connection.evaluate(
                 QueueScripts.retry,
-                keys: [keys.inflight, keys.delayed, keys.entries],
-                arguments: [entry.taskID.uuidString, encoded, String(delayMilliseconds)]
+                keys: [keys.inflight, keys.delayed, keys.entries, keys.leases],
+                arguments: [entry.taskID.uuidString, encoded, String(delayMilliseconds), owner]
             ).integer == 1
         }
     }
 
-    /// Counts of ready, delayed and in-flight tasks.
-    public func depth() async throws -> (ready: Int, delayed: Int, inflight: Int) {
+    /// Returns a leased task that this worker will not finish to the front of the ready queue.
+    @discardableResult
+    public func handBack(taskID: UUID) async throws -> Bool {
+        let keys = self.keys
+        let owner = self.owner
+        return try await run { connection in
+            try connection.evaluate(
+                QueueScripts.handBack, keys: [keys.inflight, keys.ready, keys.leases, keys.wakeups],
+                arguments: [taskID.uuidString, owner]
+            ).integer == 1
+        }
+    }
+
+    /// Takes a waiting (ready or delayed) task off the queue; a leased task is left alone.
+    @discardableResult
+    public func withdraw(taskID: UUID) async throws -> Bool {
         let keys = self.keys
         return try await run { connection in
-            (
-                Int(try connection.command(["LLEN", keys.ready]).integer ?? 0),
-                Int(try connection.command(["ZCARD", keys.delayed]).integer ?? 0),
-                Int(try connection.command(["ZCARD", keys.inflight]).integer ?? 0)
+            try connection.evaluate(
+                QueueScripts.withdraw, keys: [keys.ready, keys.delayed, keys.entries], arguments: [taskID.uuidString]
+            ).integer == 1
+        }
+    }
+
+    /// The ids among `taskIDs` that the queue holds nowhere.
+    public func missing(_ taskIDs: [UUID]) async throws -> Set<UUID> {
+        guard !taskIDs.isEmpty else { return [] }
+        let keys = self.keys
+        let reply = try await run { connection in
+            try connection.evaluate(
+                QueueScripts.missing,
+                keys: [keys.ready, keys.delayed, keys.inflight, keys.entries, keys.leases],
+                arguments: taskIDs.map(\.uuidString)
             )
         }
+        return Set(reply.array.compactMap { $0.text.flatMap(UUID.init(uuidString:)) })
+    }
+
+    /// Takes the reconciler's turn for `milliseconds` if no other worker holds it.
+    public func claimReconcilerTurn(milliseconds: Int64) async throws -> Bool {
+        let keys = self.keys
+        let owner = self.owner
+        return try await run { connection in
+            try connection.command(["SET", keys.reconcilerTurn, owner, "NX", "PX", String(milliseconds)]).text == "OK"
+        }
+    }
+
+    /// One consistent snapshot of the queue's sizes.
+    public func stats() async throws -> QueueStats {
+        let keys = self.keys
+        let values = try await run { connection in
+            try connection.evaluate(QueueScripts.stats, keys: [keys.ready, keys.delayed, keys.inflight], arguments: []).array
+        }.map { $0.integer ?? 0 }
+        guard values.count == 6 else { throw RedisError(.reply, "unexpected reply to the stats script") }
+        return QueueStats(
+            ready: Int(values[0]), delayed: Int(values[1]), inflight: Int(values[2]), expiredLeases: Int(values[3]),
+            oldestReadyMilliseconds: values[4] < 0 ? nil : max(values[5] - values[4], 0)
+        )
     }
 
     /// The encoded entry Redis holds for a task, if any.

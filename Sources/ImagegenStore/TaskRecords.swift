@@ -48,6 +48,48 @@ public struct TaskSnapshot: Sendable {
     public let finishedAt: String?
     public let nextAttemptAt: String?
     public let error: TaskError?
+    /// The owner asked to cancel while an attempt runs; it ends `canceled` when the attempt ends.
+    public let cancelRequested: Bool
     public let cost: MicroDollars?
     public let images: [StoredImage]
+}
+
+/// How recording the end of an attempt went.
+public enum AttemptOutcome: Sendable, Equatable {
+    /// The outcome was stored as asked.
+    case recorded
+    /// The owner asked to cancel during the attempt; the task ended `canceled` instead.
+    case canceled
+    /// A newer attempt or a final state replaced this one; nothing was stored.
+    case superseded
+}
+
+/// A client's Idempotency-Key and the digest of the request it came with.
+public struct IdempotencyKey: Sendable {
+    public let key: String
+    public let requestDigest: [UInt8]
+
+    public init(key: String, requestDigest: [UInt8]) {
+        self.key = key
+        self.requestDigest = requestDigest
+    }
+}
+
+/// What submitting a task did.
+public enum Submission: Sendable, Equatable {
+    case created(UUID)
+    /// The same request came with the same idempotency key before: this is its task.
+    case replayed(UUID, TaskStatus)
+    /// The idempotency key was used for a different request, whose task this is.
+    case keyReused(UUID)
+}
+
+/// What asking to cancel a task did.
+public enum Cancellation: Sendable, Equatable {
+    /// The task is canceled (now or before).
+    case canceled
+    /// The task is running; it ends `canceled` when its attempt ends.
+    case requested
+    /// The task had already succeeded or failed.
+    case alreadyFinished(TaskStatus)
 }

@@ -10,10 +10,48 @@ public struct TaskStore: Sendable {
         self.database = database
     }
 
+    /// How long an Idempotency-Key is remembered.
+    public static let idempotencyKeyLifetimeHours = 24
+
     /// Records a new task as `queued`. The row is committed before the task is enqueued.
-    public func create(userID: UUID, request: ImageRequest, unitPrice: MicroDollars, maxAttempts: Int) async throws -> UUID {
+    ///
+    /// With an idempotency key, a repeat of the same request returns the first task
+    /// instead, and a different request under the same key is refused.
+    public func create(
+        userID: UUID, request: ImageRequest, unitPrice: MicroDollars, maxAttempts: Int, idempotencyKey: IdempotencyKey? = nil
+    ) async throws -> Submission {
         let taskID = UUID()
-        try await database.run { connection in
+        return try await database.transaction { connection in
+            if let idempotencyKey {
+                let user = PostgresValue.text(userID.uuidString), key = PostgresValue.text(idempotencyKey.key)
+                try connection.query(
+                    """
+                    DELETE FROM idempotency_keys
+                    WHERE user_id = $1 AND key = $2 AND created_at < now() - $3 * interval '1 hour'
+                    """,
+                    [user, key, .int(Self.idempotencyKeyLifetimeHours)]
+                )
+                let claimed = try connection.query(
+                    """
+                    INSERT INTO idempotency_keys (user_id, key, request_digest, task_id) VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (user_id, key) DO NOTHING
+                    """,
+                    [user, key, .bytes(idempotencyKey.requestDigest), .text(taskID.uuidString)]
+                )
+                if claimed.affectedRows == 0 {
+                    let earlier = try connection.query(
+                        """
+                        SELECT k.request_digest = $3 AS same_request, k.task_id, t.status
+                        FROM idempotency_keys k JOIN tasks t ON t.id = k.task_id
+                        WHERE k.user_id = $1 AND k.key = $2
+                        """,
+                        [user, key, .bytes(idempotencyKey.requestDigest)]
+                    ).first!
+                    let earlierID = UUID(uuidString: try earlier.string("task_id"))!
+                    guard try earlier.bool("same_request") else { return .keyReused(earlierID) }
+                    return .replayed(earlierID, TaskStatus(rawValue: try earlier.string("status")) ?? .queued)
+                }
+            }
             try connection.query(
                 """
                 INSERT INTO tasks (id, user_id, status, prompt, model, size, quality, style, n, end_user,
@@ -26,8 +64,41 @@ public struct TaskStore: Sendable {
                     .optional(request.endUser), .int(unitPrice.value), .int(maxAttempts),
                 ]
             )
+            return .created(taskID)
         }
-        return taskID
+    }
+
+    /// Cancels the owner's task: at once when it waits, at the end of its attempt when it runs.
+    /// Returns nil when the task does not exist or belongs to someone else.
+    public func cancel(taskID: UUID, userID: UUID) async throws -> Cancellation? {
+        try await database.transaction { connection in
+            let id = PostgresValue.text(taskID.uuidString)
+            guard let row = try connection.query(
+                "SELECT status FROM tasks WHERE id = $1 AND user_id = $2 FOR UPDATE", [id, .text(userID.uuidString)]
+            ).first, let status = TaskStatus(rawValue: try row.string("status")) else { return nil }
+            switch status {
+            case .queued, .retrying:
+                try connection.query(
+                    """
+                    UPDATE tasks SET status = 'canceled', cancel_requested_at = now(), finished_at = now(),
+                                     next_attempt_at = NULL, updated_at = now()
+                    WHERE id = $1
+                    """,
+                    [id]
+                )
+                return .canceled
+            case .running:
+                try connection.query(
+                    "UPDATE tasks SET cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now() WHERE id = $1",
+                    [id]
+                )
+                return .requested
+            case .canceled:
+                return .canceled
+            case .succeeded, .failed:
+                return .alreadyFinished(status)
+            }
+        }
     }
 
     /// The task as its owner sees it, or nil when it does not exist or belongs to someone else.
@@ -38,7 +109,7 @@ public struct TaskStore: Sendable {
                 SELECT t.status, t.attempts, t.max_attempts, t.error_code, t.error_message,
                        \(rfc3339("t.created_at")) AS created_at, \(rfc3339("t.started_at")) AS started_at,
                        \(rfc3339("t.finished_at")) AS finished_at, \(rfc3339("t.next_attempt_at")) AS next_attempt_at,
-                       c.amount_micro_usd
+                       t.cancel_requested_at IS NOT NULL AS cancel_requested, c.amount_micro_usd
                 FROM tasks t LEFT JOIN charges c ON c.task_id = t.id
                 WHERE t.id = $1 AND t.user_id = $2
                 """,
@@ -74,122 +145,9 @@ public struct TaskStore: Sendable {
             finishedAt: try row.optionalString("finished_at"),
             nextAttemptAt: try row.optionalString("next_attempt_at"),
             error: error,
+            cancelRequested: try row.bool("cancel_requested"),
             cost: try row.optionalInt("amount_micro_usd").map(MicroDollars.init),
             images: images
         )
-    }
-
-    /// Starts the next attempt of a queued or retrying task, or returns nil when the
-    /// task is in no state to run (finished, canceled, or already running elsewhere).
-    public func beginAttempt(taskID: UUID) async throws -> TaskAttempt? {
-        let rows = try await database.run { connection in
-            try connection.query(
-                """
-                UPDATE tasks t
-                SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()),
-                    next_attempt_at = NULL, updated_at = now()
-                WHERE id = $1 AND status IN ('queued', 'retrying')
-                RETURNING user_id, prompt, model, size, quality, style, n, end_user, attempts, max_attempts,
-                          unit_price_micro_usd,
-                          coalesce((SELECT accepts_response_format FROM models m WHERE m.name = t.model), true)
-                              AS accepts_response_format
-                """,
-                [.text(taskID.uuidString)]
-            )
-        }
-        guard let row = rows.first else { return nil }
-        return TaskAttempt(
-            taskID: taskID,
-            userID: UUID(uuidString: try row.string("user_id"))!,
-            request: ImageRequest(
-                prompt: try row.string("prompt"), model: try row.string("model"), size: try row.string("size"),
-                quality: try row.string("quality"), style: try row.optionalString("style"), n: Int(try row.int("n")),
-                endUser: try row.optionalString("end_user")
-            ),
-            attempt: Int(try row.int("attempts")),
-            maxAttempts: Int(try row.int("max_attempts")),
-            unitPrice: MicroDollars(try row.int("unit_price_micro_usd")),
-            acceptsResponseFormat: try row.bool("accepts_response_format")
-        )
-    }
-
-    /// Stores the images, the charge and `succeeded` in one transaction.
-    ///
-    /// Returns false, storing nothing, when `attempt` is no longer the task's latest
-    /// attempt: a late worker cannot overwrite a newer result or charge again.
-    public func complete(_ attempt: TaskAttempt, images: [StoredImage], cost: MicroDollars) async throws -> Bool {
-        try await database.transaction { connection in
-            let updated = try connection.query(
-                """
-                UPDATE tasks SET status = 'succeeded', finished_at = now(), updated_at = now(),
-                                 error_code = NULL, error_message = NULL
-                WHERE id = $1 AND status = 'running' AND attempts = $2
-                """,
-                [.text(attempt.taskID.uuidString), .int(attempt.attempt)]
-            )
-            guard updated.affectedRows == 1 else { return false }
-            for (position, image) in images.enumerated() {
-                try connection.query(
-                    "INSERT INTO task_images (task_id, position, media_type, bytes, revised_prompt) VALUES ($1, $2, $3, $4, $5)",
-                    [
-                        .text(attempt.taskID.uuidString), .int(position), .text(image.mediaType), .bytes(image.bytes),
-                        .optional(image.revisedPrompt),
-                    ]
-                )
-            }
-            try connection.query(
-                """
-                INSERT INTO charges (task_id, user_id, attempt, amount_micro_usd, images, model, size, quality)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                ON CONFLICT (task_id) DO NOTHING
-                """,
-                [
-                    .text(attempt.taskID.uuidString), .text(attempt.userID.uuidString), .int(attempt.attempt),
-                    .int(cost.value), .int(images.count), .text(attempt.request.model), .text(attempt.request.size),
-                    .text(attempt.request.quality),
-                ]
-            )
-            return true
-        }
-    }
-
-    /// Marks the attempt failed but to be tried again after `delayMilliseconds`.
-    public func scheduleRetry(_ attempt: TaskAttempt, delayMilliseconds: Int64, error: TaskError) async throws -> Bool {
-        try await database.run { connection in
-            try connection.query(
-                """
-                UPDATE tasks SET status = 'retrying', next_attempt_at = now() + $3 * interval '1 millisecond',
-                                 error_code = $4, error_message = $5, updated_at = now()
-                WHERE id = $1 AND status = 'running' AND attempts = $2
-                """,
-                [.text(attempt.taskID.uuidString), .int(attempt.attempt), .int(delayMilliseconds), .text(error.code), .text(error.message)]
-            ).affectedRows == 1
-        }
-    }
-
-    /// Ends the task as `failed` after its latest attempt.
-    public func fail(_ attempt: TaskAttempt, error: TaskError) async throws -> Bool {
-        try await database.run { connection in
-            try connection.query(
-                """
-                UPDATE tasks SET status = 'failed', finished_at = now(), error_code = $3, error_message = $4, updated_at = now()
-                WHERE id = $1 AND status = 'running' AND attempts = $2
-                """,
-                [.text(attempt.taskID.uuidString), .int(attempt.attempt), .text(error.code), .text(error.message)]
-            ).affectedRows == 1
-        }
-    }
-
-    /// Fails a task that never reached the queue, so that it does not wait forever.
-    public func failUnqueued(taskID: UUID, error: TaskError) async throws {
-        try await database.run { connection in
-            try connection.query(
-                """
-                UPDATE tasks SET status = 'failed', finished_at = now(), error_code = $2, error_message = $3, updated_at = now()
-                WHERE id = $1 AND status = 'queued'
-                """,
-                [.text(taskID.uuidString), .text(error.code), .text(error.message)]
-            )
-        }
     }
 }

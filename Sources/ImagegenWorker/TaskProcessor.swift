@@ -8,13 +8,13 @@ import Logging
 /// Runs one attempt of one leased task: start it in PostgreSQL, call the provider,
 /// then store the outcome and tell the queue.
 public struct TaskProcessor: Sendable {
-    let tasks: TaskStore
+    let attempts: AttemptStore
     let queue: TaskQueue
     let provider: any ImageProvider
     let logger: Logger
 
-    public init(tasks: TaskStore, queue: TaskQueue, provider: any ImageProvider, logger: Logger) {
-        self.tasks = tasks
+    public init(attempts: AttemptStore, queue: TaskQueue, provider: any ImageProvider, logger: Logger) {
+        self.attempts = attempts
         self.queue = queue
         self.provider = provider
         self.logger = logger
@@ -24,7 +24,12 @@ public struct TaskProcessor: Sendable {
         var logger = self.logger
         logger[metadataKey: "task_id"] = "\(leased.entry.taskID.uuidString.lowercased())"
         do {
-            guard let attempt = try await tasks.beginAttempt(taskID: leased.entry.taskID) else {
+            if Task.isCancelled {
+                try await queue.handBack(taskID: leased.entry.taskID)
+                logger.info("worker stopping; task handed back before it started")
+                return
+            }
+            guard let attempt = try await attempts.beginAttempt(taskID: leased.entry.taskID) else {
                 logger.info("task is not runnable any more; dropping it from the queue")
                 try await queue.acknowledge(taskID: leased.entry.taskID)
                 return
@@ -39,10 +44,11 @@ public struct TaskProcessor: Sendable {
             }
             switch outcome {
             case .success(let images): try await succeed(attempt, images: images, logger: logger)
+            case .failure(.abandoned): try await handBack(attempt, logger: logger)
             case .failure(let failure): try await handle(failure, of: attempt, entry: leased.entry, logger: logger)
             }
         } catch {
-            // Storage is unreachable: the lease stays, so the task is not lost.
+            // Storage is unreachable: the lease runs out and the task is redelivered, so it is not lost.
             logger.error("cannot record the task's progress: \(error)")
         }
     }
@@ -50,9 +56,12 @@ public struct TaskProcessor: Sendable {
     private func succeed(_ attempt: TaskAttempt, images: [GeneratedImage], logger: Logger) async throws {
         let cost = attempt.unitPrice * images.count
         let stored = images.map { StoredImage(mediaType: $0.mediaType, bytes: $0.bytes, revisedPrompt: $0.revisedPrompt) }
-        if try await tasks.complete(attempt, images: stored, cost: cost) {
+        switch try await attempts.complete(attempt, images: stored, cost: cost) {
+        case .recorded:
             logger.info("task succeeded", metadata: ["images": "\(images.count)", "cost_usd": "\(cost.usd)"])
-        } else {
+        case .canceled:
+            logger.notice("task canceled by its owner during the attempt; images discarded, provider cost recorded")
+        case .superseded:
             logger.warning("a newer attempt owns this task; result discarded")
         }
         try await queue.acknowledge(taskID: attempt.taskID)
@@ -61,20 +70,38 @@ public struct TaskProcessor: Sendable {
     private func handle(_ failure: ProviderFailure, of attempt: TaskAttempt, entry: QueueEntry, logger: Logger) async throws {
         let error = TaskError(code: failure.code, message: failure.message)
         guard failure.isRetryable, attempt.attempt < attempt.maxAttempts else {
-            _ = try await tasks.fail(attempt, error: error)
-            logger.warning("task failed", metadata: ["code": "\(failure.code)", "reason": "\(failure.message)"])
-            try await queue.acknowledge(taskID: attempt.taskID)
+            if try await attempts.fail(attempt, error: error) != .superseded {
+                logger.warning("task failed", metadata: ["code": "\(failure.code)", "reason": "\(failure.message)"])
+                try await queue.acknowledge(taskID: attempt.taskID)
+            }
             return
         }
         let delay = entry.backoff.delay(afterAttempt: attempt.attempt, retryAfterMilliseconds: failure.retryAfterMilliseconds)
-        guard try await tasks.scheduleRetry(attempt, delayMilliseconds: delay, error: error) else {
+        switch try await attempts.scheduleRetry(attempt, delayMilliseconds: delay, error: error) {
+        case .recorded:
+            var next = entry
+            next.attempt = attempt.attempt
+            next.runAtMilliseconds = Int64(Date().timeIntervalSince1970 * 1000) + delay
+            try await queue.retry(next, delayMilliseconds: delay)
+            logger.notice("attempt failed; retrying", metadata: ["code": "\(failure.code)", "delay_ms": "\(delay)"])
+        case .canceled:
+            logger.notice("attempt failed and the owner canceled the task")
+            try await queue.acknowledge(taskID: attempt.taskID)
+        case .superseded:
             logger.warning("a newer attempt owns this task; not retrying")
-            return
         }
-        var next = entry
-        next.attempt = attempt.attempt
-        next.runAtMilliseconds = Int64(Date().timeIntervalSince1970 * 1000) + delay
-        try await queue.retry(next, delayMilliseconds: delay)
-        logger.notice("attempt failed; retrying", metadata: ["code": "\(failure.code)", "delay_ms": "\(delay)"])
+    }
+
+    private func handBack(_ attempt: TaskAttempt, logger: Logger) async throws {
+        switch try await attempts.handBack(attempt) {
+        case .recorded:
+            try await queue.handBack(taskID: attempt.taskID)
+            logger.notice("worker stopping; unfinished attempt handed back to the queue")
+        case .canceled:
+            try await queue.acknowledge(taskID: attempt.taskID)
+            logger.notice("worker stopping; the owner had canceled the task")
+        case .superseded:
+            logger.warning("a newer attempt owns this task; nothing to hand back")
+        }
     }
 }

@@ -1,63 +1,112 @@
 import ImagegenQueue
 import Logging
 
-/// Leases tasks in batches and keeps up to `concurrency` of them running at once.
+/// Leases tasks in batches and keeps up to `concurrency` of them running at once, while
+/// keeping their leases alive and reconciling the queue against PostgreSQL.
 public struct Worker: Sendable {
     public struct Options: Sendable {
         public var concurrency: Int
+        /// How long a lease lasts without a heartbeat; heartbeats come every third of it.
         public var leaseMilliseconds: Int64
+        /// How long running attempts may take to finish after `shutdown()`.
+        public var shutdownGrace: Duration
+        public var reconcileInterval: Duration
 
-        public init(concurrency: Int = 16, leaseMilliseconds: Int64 = 300_000) {
+        public init(
+            concurrency: Int = 16, leaseMilliseconds: Int64 = 15_000, shutdownGrace: Duration = .seconds(25),
+            reconcileInterval: Duration = .seconds(5)
+        ) {
             self.concurrency = concurrency
             self.leaseMilliseconds = leaseMilliseconds
+            self.shutdownGrace = shutdownGrace
+            self.reconcileInterval = reconcileInterval
         }
     }
 
     let queue: TaskQueue
     let processor: TaskProcessor
+    let reconciler: Reconciler
     let options: Options
     let logger: Logger
+    private let slots: WorkSlots
+    private let leases: LeaseKeeper
 
-    public init(queue: TaskQueue, processor: TaskProcessor, options: Options, logger: Logger) {
+    public init(queue: TaskQueue, processor: TaskProcessor, reconciler: Reconciler, options: Options, logger: Logger) {
         self.queue = queue
         self.processor = processor
+        self.reconciler = reconciler
         self.options = options
         self.logger = logger
+        self.slots = WorkSlots(count: options.concurrency)
+        self.leases = LeaseKeeper(
+            queue: queue, attempts: processor.attempts, leaseMilliseconds: options.leaseMilliseconds, logger: logger
+        )
     }
 
-    /// Works until the surrounding task is cancelled, then waits for running attempts.
+    /// Stops taking tasks; `run` then gives running attempts the grace period to finish.
+    public func shutdown() {
+        slots.close()
+    }
+
+    /// Works until `shutdown()` or cancellation. After `shutdown()` running attempts get
+    /// the grace period; attempts still running after it (or at once, on cancellation)
+    /// are abandoned and handed back to the queue, never failed.
     public func run() async {
         logger.info("worker started", metadata: ["queue": "\(queue.name)", "concurrency": "\(options.concurrency)"])
-        let slots = WorkSlots(count: options.concurrency)
         await withDiscardingTaskGroup { group in
-            while !Task.isCancelled {
-                let free = await slots.takeFree()
-                let leased: [LeasedTask]
+            group.addTask { await leases.run() }
+            group.addTask { await reconciler.run(every: options.reconcileInterval) }
+            await dispatch(into: &group)
+            await waitForRunningAttempts()
+            group.cancelAll()
+        }
+        logger.info("worker stopped")
+    }
+
+    private func dispatch(into group: inout DiscardingTaskGroup) async {
+        while !Task.isCancelled {
+            let free = await slots.takeFree()
+            if free == 0 { return }
+            let batch: LeaseBatch
+            do {
+                batch = try await queue.lease(limit: free, leaseMilliseconds: options.leaseMilliseconds)
+            } catch {
+                slots.give(free)
+                await pauseAfter(error)
+                continue
+            }
+            if batch.reaped > 0 {
+                logger.notice("reaped expired leases; their tasks are ready again", metadata: ["tasks": "\(batch.reaped)"])
+            }
+            slots.give(free - batch.tasks.count)
+            for task in batch.tasks {
+                leases.hold(task.entry)
+                group.addTask {
+                    await processor.process(task)
+                    leases.release(task.entry.taskID)
+                    slots.give()
+                }
+            }
+            if batch.tasks.isEmpty {
                 do {
-                    try await queue.promoteDueRetries()
-                    leased = try await queue.lease(limit: free, leaseMilliseconds: options.leaseMilliseconds)
+                    try await queue.waitForWork()
                 } catch {
-                    slots.give(free)
                     await pauseAfter(error)
-                    continue
-                }
-                slots.give(free - leased.count)
-                for task in leased {
-                    group.addTask {
-                        await processor.process(task)
-                        slots.give()
-                    }
-                }
-                if leased.isEmpty {
-                    do {
-                        try await queue.waitForWork()
-                    } catch {
-                        await pauseAfter(error)
-                    }
                 }
             }
         }
-        logger.info("worker stopped")
+    }
+
+    private func waitForRunningAttempts() async {
+        guard !Task.isCancelled, !slots.isIdle else { return }
+        logger.notice("stopping: waiting for running attempts", metadata: ["grace_seconds": "\(options.shutdownGrace.components.seconds)"])
+        let deadline = ContinuousClock.now + options.shutdownGrace
+        while !slots.isIdle, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if !slots.isIdle {
+            logger.notice("grace period over; handing unfinished tasks back to the queue")
+        }
     }
 
     private func pauseAfter(_ error: any Error) async {

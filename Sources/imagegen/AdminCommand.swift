@@ -5,7 +5,7 @@ import ImagegenStore
 
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "admin", abstract: "Operator commands.", subcommands: [UsersCommand.self, CostReportCommand.self]
+        commandName: "admin", abstract: "Operator commands.", subcommands: [UsersCommand.self, TasksCommand.self, QueueCommand.self, CostReportCommand.self]
     )
 }
 

@@ -13,8 +13,22 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "How many tasks this process works on at once.")
     var concurrency: Int = 16
 
+    @Option(help: "Seconds a lease lasts without a heartbeat; a crashed worker's tasks run again after this.")
+    var leaseSeconds: Int = 15
+
+    @Option(help: "Seconds running attempts get to finish after SIGTERM/SIGINT before they are handed back.")
+    var shutdownGraceSeconds: Int = 25
+
+    @Option(help: "Seconds between reconciliations of the queue against PostgreSQL.")
+    var reconcileIntervalSeconds: Int = 5
+
     func validate() throws {
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 10000") }
+        guard (1...3_600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be from 1 to 3600") }
+        guard (0...3_600).contains(shutdownGraceSeconds) else { throw ValidationError("--shutdown-grace-seconds must be from 0 to 3600") }
+        guard (1...3_600).contains(reconcileIntervalSeconds) else {
+            throw ValidationError("--reconcile-interval-seconds must be from 1 to 3600")
+        }
     }
 
     func run() async throws {
@@ -33,10 +47,18 @@ struct WorkerCommand: AsyncParsableCommand {
             client: CurlMultiClient(), baseURL: configuration.openAIBaseURL, apiKey: apiKey,
             timeoutMilliseconds: configuration.providerTimeoutMilliseconds
         )
+        let leaseMilliseconds = Int64(leaseSeconds) * 1000
         let worker = Worker(
             queue: queue,
-            processor: TaskProcessor(tasks: TaskStore(database: runtime.database), queue: queue, provider: provider, logger: runtime.logger),
-            options: .init(concurrency: concurrency),
+            processor: TaskProcessor(attempts: AttemptStore(database: runtime.database), queue: queue, provider: provider, logger: runtime.logger),
+            reconciler: Reconciler(
+                queue: queue, recovery: RecoveryStore(database: runtime.database), backoff: configuration.backoff,
+                leaseMilliseconds: leaseMilliseconds, logger: runtime.logger
+            ),
+            options: .init(
+                concurrency: concurrency, leaseMilliseconds: leaseMilliseconds, shutdownGrace: .seconds(shutdownGraceSeconds),
+                reconcileInterval: .seconds(reconcileIntervalSeconds)
+            ),
             logger: runtime.logger
         )
         let group = ServiceGroup(
@@ -46,11 +68,15 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 }
 
-/// Stops leasing on SIGTERM/SIGINT and lets running attempts finish.
+/// On SIGTERM/SIGINT stops leasing and gives running attempts the grace period.
 private struct WorkerService: Service {
     let worker: Worker
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await worker.run() }
+        await withGracefulShutdownHandler {
+            await worker.run()
+        } onGracefulShutdown: {
+            worker.shutdown()
+        }
     }
 }

@@ -5,7 +5,7 @@ import Testing
 struct AccessTests {
     @Test("a missing, malformed or unknown key is a 401 with the error shape")
     func unauthorized() async throws {
-        let system = try await RunningSystem.start(worker: false)
+        let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
 
         for key in [nil, "not-a-key", "ig_" + String(repeating: "0", count: 64)] {
@@ -20,7 +20,7 @@ struct AccessTests {
 
     @Test("another user's task, an unknown id and a malformed id are all 404")
     func othersTasksAreInvisible() async throws {
-        let system = try await RunningSystem.start(worker: false)
+        let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let (_, ownerKey) = try await system.createUser(name: "owner")
         let (_, otherKey) = try await system.createUser(name: "other")
@@ -38,7 +38,7 @@ struct AccessTests {
 
     @Test("an unknown route is a 404 in the same error shape")
     func unknownRoute() async throws {
-        let system = try await RunningSystem.start(worker: false)
+        let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let result = try await system.request("GET", "/nope", key: nil)
         #expect(result.status == 404)

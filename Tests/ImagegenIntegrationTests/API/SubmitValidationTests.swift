@@ -37,7 +37,7 @@ struct SubmitValidationTests {
 
     @Test("each invalid field gets its own status, code and field", arguments: cases)
     func rejects(_ testCase: Case) async throws {
-        let system = try await RunningSystem.start(worker: false)
+        let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let (user, key) = try await system.createUser()
 
@@ -55,7 +55,7 @@ struct SubmitValidationTests {
 
     @Test("prompt length limits follow the model: 4000 for dall-e-3, 1000 for dall-e-2")
     func promptLengthPerModel() async throws {
-        let system = try await RunningSystem.start(worker: false)
+        let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
 
@@ -71,7 +71,7 @@ struct SubmitValidationTests {
 
     @Test("a body over the limit is refused with 413")
     func bodyTooLarge() async throws {
-        let system = try await RunningSystem.start(worker: false)
+        let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
 
@@ -82,7 +82,7 @@ struct SubmitValidationTests {
 
     @Test("defaults are dall-e-3, 1024x1024, standard, n=1, and the task waits in Redis")
     func defaultsAreRecorded() async throws {
-        let system = try await RunningSystem.start(worker: false)
+        let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
 

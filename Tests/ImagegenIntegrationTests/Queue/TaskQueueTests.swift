@@ -4,10 +4,17 @@ import ImagegenQueue
 import RedisClient
 import Testing
 
-@Suite("The Redis queue: enqueue, lease, retry later, acknowledge")
+@Suite("The Redis queue: enqueue, lease, heartbeat, reap, retry later, acknowledge")
 struct TaskQueueTests {
+    private let name = TestEnvironment.uniqueQueueName()
+
+    /// Another handle on the same queue, as another worker process would have.
     private func makeQueue() throws -> TaskQueue {
-        TaskQueue(name: TestEnvironment.uniqueQueueName(), url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger)
+        TaskQueue(name: name, url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger)
+    }
+
+    private func redis() throws -> RedisConnection {
+        RedisConnection(url: try TestEnvironment.redisURL(), logger: TestEnvironment.logger)
     }
 
     private func entry(_ id: UUID = UUID()) -> QueueEntry {
@@ -27,8 +34,11 @@ struct TaskQueueTests {
     func leaseInOrder() async throws {
         let queue = try makeQueue()
         let entries = (0..<5).map { _ in entry() }
-        for task in entries { try await queue.enqueue(task) }
-        let leased = try await queue.lease(limit: 3, leaseMilliseconds: 60_000)
+        for task in entries {
+            try await queue.enqueue(task)
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        let leased = try await queue.lease(limit: 3, leaseMilliseconds: 60_000).tasks
         #expect(leased.map(\.entry.taskID) == entries.prefix(3).map(\.taskID))
         #expect(leased.first?.entry == entries.first)
         #expect(try await queue.depth() == (2, 0, 3))
@@ -42,36 +52,127 @@ struct TaskQueueTests {
         _ = try await queue.lease(limit: 1, leaseMilliseconds: 60_000)
         task.attempt = 1
         #expect(try await queue.retry(task, delayMilliseconds: 1_500))
-        #expect(try await queue.promoteDueRetries() == 0)
+        #expect(try await queue.lease(limit: 1, leaseMilliseconds: 60_000).tasks.isEmpty)
         #expect(try await queue.depth() == (0, 1, 0))
         try await Task.sleep(for: .milliseconds(1_700))
-        #expect(try await queue.promoteDueRetries() == 1)
-        let leased = try await queue.lease(limit: 1, leaseMilliseconds: 60_000)
-        #expect(leased.first?.entry.attempt == 1)
+        let batch = try await queue.lease(limit: 1, leaseMilliseconds: 60_000)
+        #expect(batch.promoted == 1)
+        #expect(batch.tasks.first?.entry.attempt == 1)
     }
 
-    @Test("retrying a task whose lease is gone does nothing")
-    func retryNeedsLease() async throws {
-        let queue = try makeQueue()
+    @Test("an expired lease is reaped and the task is leased again by another worker")
+    func expiredLeaseIsReaped() async throws {
+        let crashed = try makeQueue(), survivor = try makeQueue()
         let task = entry()
-        try await queue.enqueue(task)
-        #expect(try await queue.retry(task, delayMilliseconds: 10) == false)
-        #expect(try await queue.depth() == (1, 0, 0))
+        try await crashed.enqueue(task)
+        #expect(try await crashed.lease(limit: 1, leaseMilliseconds: 200).tasks.count == 1)
+        #expect(try await survivor.lease(limit: 1, leaseMilliseconds: 60_000).tasks.isEmpty)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await survivor.stats().expiredLeases == 1)
+        let batch = try await survivor.lease(limit: 1, leaseMilliseconds: 60_000)
+        #expect(batch.reaped == 1)
+        #expect(batch.tasks.map(\.entry.taskID) == [task.taskID])
+        // The crashed worker's late calls cannot touch the survivor's lease.
+        #expect(try await crashed.acknowledge(taskID: task.taskID) == false)
+        #expect(try await crashed.retry(task, delayMilliseconds: 10) == false)
+        #expect(try await crashed.handBack(taskID: task.taskID) == false)
+        #expect(try await crashed.heartbeat([task], leaseMilliseconds: 60_000) == [task.taskID])
+        #expect(try await survivor.depth() == (0, 0, 1))
     }
 
-    @Test("acknowledging removes every trace, so finished tasks leave no keys behind")
-    func acknowledgeLeavesNothing() async throws {
+    @Test("heartbeats keep a lease alive past its first deadline")
+    func heartbeatExtendsLease() async throws {
+        let worker = try makeQueue(), other = try makeQueue()
+        let task = entry()
+        try await worker.enqueue(task)
+        _ = try await worker.lease(limit: 1, leaseMilliseconds: 300)
+        for _ in 0..<4 {
+            try await Task.sleep(for: .milliseconds(150))
+            #expect(try await worker.heartbeat([task], leaseMilliseconds: 300).isEmpty)
+        }
+        #expect(try await other.lease(limit: 1, leaseMilliseconds: 300).reaped == 0)
+        #expect(try await worker.acknowledge(taskID: task.taskID))
+    }
+
+    @Test("after the queue's keys are wiped, a heartbeat claims the running task again")
+    func heartbeatReclaimsAfterWipe() async throws {
+        let worker = try makeQueue()
+        let task = entry()
+        try await worker.enqueue(task)
+        _ = try await worker.lease(limit: 1, leaseMilliseconds: 60_000)
+        try redis().command(["DEL", "imagegen:{\(name)}:inflight", "imagegen:{\(name)}:entries", "imagegen:{\(name)}:leases"])
+        #expect(try await worker.missing([task.taskID]) == [task.taskID])
+        #expect(try await worker.heartbeat([task], leaseMilliseconds: 60_000).isEmpty)
+        #expect(try await worker.missing([task.taskID]).isEmpty)
+        #expect(try await worker.depth() == (0, 0, 1))
+    }
+
+    @Test("missing finds tasks the queue holds nowhere, including an entry left without a place")
+    func missingFindsHoles() async throws {
         let queue = try makeQueue()
-        let redis = RedisConnection(url: try TestEnvironment.redisURL(), logger: TestEnvironment.logger)
-        let ids = (0..<50).map { _ in UUID() }
-        for id in ids { try await queue.enqueue(entry(id)) }
-        let leased = try await queue.lease(limit: 100, leaseMilliseconds: 60_000)
-        #expect(leased.count == 50)
-        for task in leased { try await queue.acknowledge(taskID: task.entry.taskID) }
-        // Only the wake-up token list may remain, and it is capped.
-        let keys = try redis.command(["KEYS", "imagegen:{\(queue.name)}:*"]).array.compactMap(\.text)
-        #expect(keys.allSatisfy { $0.hasSuffix(":wakeups") })
-        #expect(try await queue.entry(taskID: ids[0]) == nil)
+        let ready = entry(), delayed = entry(), leased = entry(), orphan = entry(), unknown = entry()
+        try await queue.enqueue(leased)
+        _ = try await queue.lease(limit: 1, leaseMilliseconds: 60_000)
+        try await queue.enqueue(ready)
+        try await queue.enqueue(delayed, delayMilliseconds: 60_000)
+        try redis().command(["HSET", "imagegen:{\(name)}:entries", orphan.taskID.uuidString, "{}"])
+        let missing = try await queue.missing([ready, delayed, leased, orphan, unknown].map(\.taskID))
+        #expect(missing == [orphan.taskID, unknown.taskID])
+        #expect(try await queue.entry(taskID: orphan.taskID) == nil)
+        // Once cleared, the orphan can be enqueued again.
+        #expect(try await queue.enqueue(orphan))
+    }
+
+    @Test("a handed-back task goes to the front of the ready queue")
+    func handBackGoesFirst() async throws {
+        let queue = try makeQueue()
+        let first = entry(), second = entry()
+        try await queue.enqueue(first)
+        _ = try await queue.lease(limit: 1, leaseMilliseconds: 60_000)
+        try await queue.enqueue(second)
+        #expect(try await queue.handBack(taskID: first.taskID))
+        #expect(try await queue.lease(limit: 2, leaseMilliseconds: 60_000).tasks.map(\.entry.taskID) == [first.taskID, second.taskID])
+    }
+
+    @Test("withdrawing takes a waiting task off the queue but leaves a leased one to its worker")
+    func withdrawWaitingOnly() async throws {
+        let queue = try makeQueue()
+        let leased = entry(), waiting = entry()
+        try await queue.enqueue(leased)
+        _ = try await queue.lease(limit: 1, leaseMilliseconds: 60_000)
+        try await queue.enqueue(waiting, delayMilliseconds: 60_000)
+        #expect(try await queue.withdraw(taskID: waiting.taskID))
+        #expect(try await queue.withdraw(taskID: leased.taskID) == false)
+        #expect(try await queue.depth() == (0, 0, 1))
+    }
+
+    @Test("only one worker gets the reconciler's turn at a time")
+    func reconcilerTurnIsExclusive() async throws {
+        let one = try makeQueue(), two = try makeQueue()
+        #expect(try await one.claimReconcilerTurn(milliseconds: 300))
+        #expect(try await two.claimReconcilerTurn(milliseconds: 300) == false)
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await two.claimReconcilerTurn(milliseconds: 300))
+    }
+
+    @Test("finished tasks leave nothing behind: Redis memory stays flat over thousands of tasks")
+    func memoryStaysFlat() async throws {
+        let queue = try makeQueue()
+        let redis = try redis()
+        func keys() throws -> [String] {
+            try redis.command(["KEYS", "imagegen:{\(name)}:*"]).array.compactMap(\.text).filter { !$0.hasSuffix(":wakeups") }
+        }
+        for _ in 0..<20 {
+            for _ in 0..<250 { try await queue.enqueue(entry()) }
+            var leased = 0
+            while leased < 250 {
+                let batch = try await queue.lease(limit: 100, leaseMilliseconds: 60_000).tasks
+                for task in batch { #expect(try await queue.acknowledge(taskID: task.entry.taskID)) }
+                leased += batch.count
+            }
+        }
+        #expect(try keys().isEmpty)
+        #expect(try redis.command(["LLEN", "imagegen:{\(name)}:wakeups"]).integer ?? 0 <= 1024)
     }
 
     @Test("an idle waiter wakes as soon as a task is enqueued")

@@ -30,12 +30,13 @@ final class RunningSystem: Sendable {
         self.tasks = tasks
     }
 
-    /// Starts everything; `worker: false` leaves tasks in the queue untouched.
+    static let testBackoff = BackoffPolicy(baseMilliseconds: 20, factor: 2, capMilliseconds: 200, maxAttempts: 3)
+
+    /// Starts everything; `worker: nil` leaves tasks in the queue untouched.
     static func start(
-        backoff: BackoffPolicy = BackoffPolicy(baseMilliseconds: 20, factor: 2, capMilliseconds: 200, maxAttempts: 3),
+        backoff: BackoffPolicy = testBackoff,
         plan: FaultPlan = FaultPlan(),
-        worker: Bool = true,
-        concurrency: Int = 8,
+        worker options: Worker.Options? = .init(concurrency: 8, leaseMilliseconds: 3_000, reconcileInterval: .seconds(1)),
         redisURL: RedisURL? = nil
     ) async throws -> RunningSystem {
         let logger = TestEnvironment.logger
@@ -55,19 +56,30 @@ final class RunningSystem: Sendable {
             )
         }, into: &tasks)
         let client = CurlMultiClient()
-        if worker {
+        if let options {
             let provider = OpenAIImagesProvider(client: client, baseURL: providerBaseURL, apiKey: "sk-test", timeoutMilliseconds: 5_000)
-            let worker = Worker(
-                queue: queue,
-                processor: TaskProcessor(tasks: TaskStore(database: database), queue: queue, provider: provider, logger: logger),
-                options: .init(concurrency: concurrency),
-                logger: logger
-            )
+            let worker = makeWorker(queue: queue, database: database, provider: provider, backoff: backoff, options: options)
             tasks.append(Task { await worker.run() })
         }
         return RunningSystem(
             database: database, queue: queue, apiBaseURL: "http://127.0.0.1:\(apiPort)", providerBaseURL: providerBaseURL,
             client: client, tasks: tasks
+        )
+    }
+
+    static func makeWorker(
+        queue: TaskQueue, database: Database, provider: any ImageProvider, backoff: BackoffPolicy = testBackoff, options: Worker.Options
+    ) -> Worker {
+        let logger = TestEnvironment.logger
+        return Worker(
+            queue: queue,
+            processor: TaskProcessor(attempts: AttemptStore(database: database), queue: queue, provider: provider, logger: logger),
+            reconciler: Reconciler(
+                queue: queue, recovery: RecoveryStore(database: database), backoff: backoff,
+                leaseMilliseconds: options.leaseMilliseconds, logger: logger
+            ),
+            options: options,
+            logger: logger
         )
     }
 
@@ -95,8 +107,10 @@ final class RunningSystem: Sendable {
         let json: [String: Any]
     }
 
-    func request(_ method: String, _ path: String, key: String?, body: String? = nil) async throws -> HTTPResult {
-        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+    func request(
+        _ method: String, _ path: String, key: String?, body: String? = nil, headers extra: [(name: String, value: String)] = []
+    ) async throws -> HTTPResult {
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")] + extra
         if let key { headers.append(("Authorization", "Bearer \(key)")) }
         let response = try await client.send(CurlRequest(
             method: method, url: apiBaseURL + path, headers: headers, body: Array((body ?? "").utf8), timeoutMilliseconds: 10_000
@@ -105,8 +119,8 @@ final class RunningSystem: Sendable {
         return HTTPResult(status: response.status, headers: response.headers, json: json)
     }
 
-    func submit(key: String, _ body: String) async throws -> HTTPResult {
-        try await request("POST", "/images/generate", key: key, body: body)
+    func submit(key: String, _ body: String, idempotencyKey: String? = nil) async throws -> HTTPResult {
+        try await request("POST", "/images/generate", key: key, body: body, headers: idempotencyKey.map { [("Idempotency-Key", $0)] } ?? [])
     }
 
     /// Polls a task's status until it is terminal (or `timeout` passes) and returns the last answer.

@@ -1,0 +1,184 @@
+import Foundation
+import ImagegenCore
+import PostgresClient
+
+/// The worker's side of a task in PostgreSQL: start an attempt, keep it alive, and
+/// record how it ended. Every change after the start is fenced by the attempt number,
+/// so a worker that lost its lease cannot overwrite a newer attempt or charge twice.
+public struct AttemptStore: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Starts the next attempt, or returns nil when the task is in no state to run.
+    ///
+    /// A task still marked `running` is accepted: it was redelivered because the worker
+    /// that held it stopped heartbeating. If that was its last attempt the task fails as
+    /// `worker_lost` rather than running forever; if its owner asked to cancel, it is canceled.
+    public func beginAttempt(taskID: UUID) async throws -> TaskAttempt? {
+        try await database.transaction { connection in
+            let id = PostgresValue.text(taskID.uuidString)
+            guard let current = try connection.query(
+                """
+                SELECT status, attempts, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested
+                FROM tasks WHERE id = $1 FOR UPDATE
+                """,
+                [id]
+            ).first, let status = TaskStatus(rawValue: try current.string("status")), !status.isTerminal else { return nil }
+            if try current.bool("cancel_requested") {
+                try Self.end(taskID, as: .canceled, error: nil, on: connection)
+                return nil
+            }
+            if status == .running, try current.int("attempts") >= current.int("max_attempts") {
+                let error = TaskError(code: "worker_lost", message: "the worker running the last attempt stopped without finishing it")
+                try Self.end(taskID, as: .failed, error: error, on: connection)
+                return nil
+            }
+            let row = try connection.query(
+                """
+                UPDATE tasks t
+                SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()),
+                    heartbeat_at = now(), next_attempt_at = NULL, updated_at = now()
+                WHERE id = $1
+                RETURNING user_id, prompt, model, size, quality, style, n, end_user, attempts, max_attempts,
+                          unit_price_micro_usd,
+                          coalesce((SELECT accepts_response_format FROM models m WHERE m.name = t.model), true)
+                              AS accepts_response_format
+                """,
+                [id]
+            ).first!
+            return TaskAttempt(
+                taskID: taskID,
+                userID: UUID(uuidString: try row.string("user_id"))!,
+                request: ImageRequest(
+                    prompt: try row.string("prompt"), model: try row.string("model"), size: try row.string("size"),
+                    quality: try row.string("quality"), style: try row.optionalString("style"), n: Int(try row.int("n")),
+                    endUser: try row.optionalString("end_user")
+                ),
+                attempt: Int(try row.int("attempts")),
+                maxAttempts: Int(try row.int("max_attempts")),
+                unitPrice: MicroDollars(try row.int("unit_price_micro_usd")),
+                acceptsResponseFormat: try row.bool("accepts_response_format")
+            )
+        }
+    }
+
+    /// Records that the workers running `taskIDs` are alive, in one statement.
+    public func heartbeat(_ taskIDs: [UUID]) async throws {
+        guard !taskIDs.isEmpty else { return }
+        let list = "{" + taskIDs.map(\.uuidString).joined(separator: ",") + "}"
+        try await database.run { connection in
+            try connection.query(
+                "UPDATE tasks SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running'", [.text(list)]
+            )
+        }
+    }
+
+    /// Stores the images, the charge and `succeeded` in one transaction.
+    ///
+    /// If the owner asked to cancel meanwhile, the images are discarded and the task
+    /// ends `canceled`, but the charge is still recorded: the provider has billed it.
+    public func complete(_ attempt: TaskAttempt, images: [StoredImage], cost: MicroDollars) async throws -> AttemptOutcome {
+        try await database.transaction { connection in
+            guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
+            if cancelRequested {
+                try Self.end(attempt.taskID, as: .canceled, error: nil, on: connection)
+            } else {
+                try Self.end(attempt.taskID, as: .succeeded, error: nil, on: connection)
+                for (position, image) in images.enumerated() {
+                    try connection.query(
+                        "INSERT INTO task_images (task_id, position, media_type, bytes, revised_prompt) VALUES ($1, $2, $3, $4, $5)",
+                        [
+                            .text(attempt.taskID.uuidString), .int(position), .text(image.mediaType), .bytes(image.bytes),
+                            .optional(image.revisedPrompt),
+                        ]
+                    )
+                }
+            }
+            try connection.query(
+                """
+                INSERT INTO charges (task_id, user_id, attempt, amount_micro_usd, images, model, size, quality)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (task_id) DO NOTHING
+                """,
+                [
+                    .text(attempt.taskID.uuidString), .text(attempt.userID.uuidString), .int(attempt.attempt),
+                    .int(cost.value), .int(images.count), .text(attempt.request.model), .text(attempt.request.size),
+                    .text(attempt.request.quality),
+                ]
+            )
+            return cancelRequested ? .canceled : .recorded
+        }
+    }
+
+    /// Marks the attempt failed but to be tried again after `delayMilliseconds`.
+    public func scheduleRetry(_ attempt: TaskAttempt, delayMilliseconds: Int64, error: TaskError) async throws -> AttemptOutcome {
+        try await database.transaction { connection in
+            guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
+            if cancelRequested {
+                try Self.end(attempt.taskID, as: .canceled, error: error, on: connection)
+                return .canceled
+            }
+            try connection.query(
+                """
+                UPDATE tasks SET status = 'retrying', next_attempt_at = now() + $2 * interval '1 millisecond',
+                                 error_code = $3, error_message = $4, heartbeat_at = NULL, updated_at = now()
+                WHERE id = $1
+                """,
+                [.text(attempt.taskID.uuidString), .int(delayMilliseconds), .text(error.code), .text(error.message)]
+            )
+            return .recorded
+        }
+    }
+
+    /// Ends the task as `failed` after its latest attempt.
+    public func fail(_ attempt: TaskAttempt, error: TaskError) async throws -> AttemptOutcome {
+        try await database.transaction { connection in
+            guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
+            try Self.end(attempt.taskID, as: cancelRequested ? .canceled : .failed, error: error, on: connection)
+            return cancelRequested ? .canceled : .recorded
+        }
+    }
+
+    /// Undoes an attempt the worker gave up on while shutting down, so that the task
+    /// waits in `queued` again without having used up an attempt.
+    public func handBack(_ attempt: TaskAttempt) async throws -> AttemptOutcome {
+        try await database.transaction { connection in
+            guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
+            if cancelRequested {
+                try Self.end(attempt.taskID, as: .canceled, error: nil, on: connection)
+                return .canceled
+            }
+            try connection.query(
+                "UPDATE tasks SET status = 'queued', attempts = attempts - 1, heartbeat_at = NULL, updated_at = now() WHERE id = $1",
+                [.text(attempt.taskID.uuidString)]
+            )
+            return .recorded
+        }
+    }
+
+    /// Locks the task if `attempt` is still its current one; returns whether its owner
+    /// asked to cancel it, or nil when a newer attempt or a final state replaced it.
+    private static func lockCurrent(_ attempt: TaskAttempt, on connection: PostgresConnection) throws -> Bool? {
+        try connection.query(
+            """
+            SELECT cancel_requested_at IS NOT NULL AS cancel_requested FROM tasks
+            WHERE id = $1 AND status = 'running' AND attempts = $2 FOR UPDATE
+            """,
+            [.text(attempt.taskID.uuidString), .int(attempt.attempt)]
+        ).first?.bool("cancel_requested")
+    }
+
+    private static func end(_ taskID: UUID, as status: TaskStatus, error: TaskError?, on connection: PostgresConnection) throws {
+        try connection.query(
+            """
+            UPDATE tasks SET status = $2, finished_at = now(), next_attempt_at = NULL, heartbeat_at = NULL,
+                             error_code = $3, error_message = $4, updated_at = now()
+            WHERE id = $1
+            """,
+            [.text(taskID.uuidString), .text(status.rawValue), .optional(error?.code), .optional(error?.message)]
+        )
+    }
+}

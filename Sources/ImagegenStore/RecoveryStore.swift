@@ -1,0 +1,67 @@
+import Foundation
+import ImagegenCore
+import PostgresClient
+
+/// A task PostgreSQL says is not finished, as the reconciler sees it.
+public struct UnfinishedTask: Sendable, Equatable {
+    public let taskID: UUID
+    public let status: TaskStatus
+    public let attempts: Int
+    /// For a retrying task: how long until its next attempt is due.
+    public let dueInMilliseconds: Int64
+    /// For a running task: no worker has reported on it for longer than a lease.
+    public let heartbeatStale: Bool
+}
+
+/// The reconciler's queries: PostgreSQL is the truth about which tasks still need to run.
+public struct RecoveryStore: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// One page of unfinished tasks, by id after `cursor`, leaving out tasks changed in the
+    /// last `settleMilliseconds` (their enqueue or lease may still be on its way).
+    public func unfinished(
+        after cursor: UUID?, limit: Int, settleMilliseconds: Int64, staleAfterMilliseconds: Int64
+    ) async throws -> [UnfinishedTask] {
+        let rows = try await database.run { connection in
+            try connection.query(
+                """
+                SELECT id, status, attempts,
+                       greatest(0, ceil(extract(epoch FROM next_attempt_at - now()) * 1000))::bigint AS due_in_ms,
+                       coalesce(heartbeat_at, updated_at) < now() - $4 * interval '1 millisecond' AS stale
+                FROM tasks
+                WHERE status IN ('queued', 'running', 'retrying') AND id > $1
+                  AND updated_at < now() - $2 * interval '1 millisecond'
+                ORDER BY id LIMIT $3
+                """,
+                [
+                    .text((cursor ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))).uuidString),
+                    .int(settleMilliseconds), .int(limit), .int(staleAfterMilliseconds),
+                ]
+            )
+        }
+        return try rows.map { row in
+            UnfinishedTask(
+                taskID: UUID(uuidString: try row.string("id"))!,
+                status: TaskStatus(rawValue: try row.string("status")) ?? .queued,
+                attempts: Int(try row.int("attempts")),
+                dueInMilliseconds: try row.optionalInt("due_in_ms") ?? 0,
+                heartbeatStale: try row.bool("stale")
+            )
+        }
+    }
+
+    /// Forgets idempotency keys older than their lifetime; returns how many.
+    @discardableResult
+    public func purgeExpiredIdempotencyKeys() async throws -> Int {
+        try await database.run { connection in
+            try connection.query(
+                "DELETE FROM idempotency_keys WHERE created_at < now() - $1 * interval '1 hour'",
+                [.int(TaskStore.idempotencyKeyLifetimeHours)]
+            ).affectedRows
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import ImagegenCore
+import PostgresClient
+
+/// One line of `imagegen admin tasks list`.
+public struct TaskSummary: Sendable {
+    public let taskID: UUID
+    public let userName: String
+    public let status: TaskStatus
+    public let model: String
+    public let attempts: Int
+    public let error: TaskError?
+    public let updatedAt: String
+}
+
+/// How many tasks wait in one unfinished status, and the age of the oldest.
+public struct StatusCount: Sendable, Equatable {
+    public let status: TaskStatus
+    public let count: Int
+    public let oldestAgeSeconds: Int64
+}
+
+/// Operators' view of tasks: the dead-letter list and putting a failed task back.
+public struct TaskAdminStore: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// The most recently changed tasks, optionally only those in `status`.
+    public func list(status: TaskStatus?, limit: Int) async throws -> [TaskSummary] {
+        let rows = try await database.run { connection in
+            try connection.query(
+                """
+                SELECT t.id, u.name, t.status, t.model, t.attempts, t.error_code, t.error_message,
+                       \(rfc3339("t.updated_at")) AS updated_at
+                FROM tasks t JOIN users u ON u.id = t.user_id
+                WHERE $1::text IS NULL OR t.status = $1
+                ORDER BY t.updated_at DESC LIMIT $2
+                """,
+                [.optional(status?.rawValue), .int(limit)]
+            )
+        }
+        return try rows.map { row in
+            TaskSummary(
+                taskID: UUID(uuidString: try row.string("id"))!,
+                userName: try row.string("name"),
+                status: TaskStatus(rawValue: try row.string("status")) ?? .failed,
+                model: try row.string("model"),
+                attempts: Int(try row.int("attempts")),
+                error: try row.optionalString("error_code").map { TaskError(code: $0, message: try row.optionalString("error_message") ?? "") },
+                updatedAt: try row.string("updated_at")
+            )
+        }
+    }
+
+    /// Puts a failed task back to `queued` with `extraAttempts` more attempts; returns the
+    /// attempts it has used, or nil when the task is not failed. Attempt numbers keep
+    /// growing, so results of the earlier attempts stay fenced off.
+    public func requeueFailed(taskID: UUID, extraAttempts: Int) async throws -> Int? {
+        try await database.run { connection in
+            try connection.query(
+                """
+                UPDATE tasks SET status = 'queued', max_attempts = attempts + $2, error_code = NULL, error_message = NULL,
+                                 finished_at = NULL, next_attempt_at = NULL, updated_at = now()
+                WHERE id = $1 AND status = 'failed'
+                RETURNING attempts
+                """,
+                [.text(taskID.uuidString), .int(extraAttempts)]
+            ).first.map { Int(try $0.int("attempts")) }
+        }
+    }
+
+    /// Counts of unfinished tasks by status, with the age of the oldest in each.
+    public func unfinishedCounts() async throws -> [StatusCount] {
+        let rows = try await database.run { connection in
+            try connection.query(
+                """
+                SELECT status, count(*) AS count, floor(extract(epoch FROM now() - min(created_at)))::bigint AS oldest
+                FROM tasks WHERE status IN ('queued', 'running', 'retrying') GROUP BY status ORDER BY status
+                """
+            )
+        }
+        return try rows.map { row in
+            StatusCount(
+                status: TaskStatus(rawValue: try row.string("status")) ?? .queued,
+                count: Int(try row.int("count")),
+                oldestAgeSeconds: try row.int("oldest")
+            )
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import ImagegenCore
+import ImagegenQueue
+import ImagegenStore
+import Logging
+
+/// Puts back on the queue every task that PostgreSQL says still has to run but Redis
+/// no longer holds: Redis restarted without its data or was flushed, an enqueue failed
+/// after the row was committed, or a worker died holding a task whose lease vanished.
+///
+/// Every worker runs one; a turn taken in Redis lets only one of them work per interval.
+public struct Reconciler: Sendable {
+    let queue: TaskQueue
+    let recovery: RecoveryStore
+    let backoff: BackoffPolicy
+    /// A running task is orphaned only when its heartbeat is older than this.
+    let leaseMilliseconds: Int64
+    let logger: Logger
+    static let pageSize = 500
+    /// Rows changed more recently may still be between their commit and their enqueue.
+    static let settleMilliseconds: Int64 = 2_000
+
+    public init(queue: TaskQueue, recovery: RecoveryStore, backoff: BackoffPolicy, leaseMilliseconds: Int64, logger: Logger) {
+        self.queue = queue
+        self.recovery = recovery
+        self.backoff = backoff
+        self.leaseMilliseconds = leaseMilliseconds
+        self.logger = logger
+    }
+
+    /// Reconciles every `interval` until cancelled.
+    func run(every interval: Duration) async {
+        let milliseconds = Int64(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
+        while !Task.isCancelled {
+            do {
+                if try await queue.claimReconcilerTurn(milliseconds: milliseconds) {
+                    try await reconcile()
+                    try await recovery.purgeExpiredIdempotencyKeys()
+                }
+            } catch {
+                logger.error("reconciliation failed; trying again next round: \(error)")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// One full pass; returns how many tasks went back on the queue.
+    @discardableResult
+    public func reconcile() async throws -> Int {
+        var cursor: UUID?
+        var requeued = 0
+        while true {
+            let page = try await recovery.unfinished(
+                after: cursor, limit: Self.pageSize, settleMilliseconds: Self.settleMilliseconds,
+                staleAfterMilliseconds: leaseMilliseconds
+            )
+            guard let last = page.last else { break }
+            cursor = last.taskID
+            let missing = try await queue.missing(page.map(\.taskID))
+            for task in page where missing.contains(task.taskID) {
+                // A running task with a fresh heartbeat has a live worker, whose next heartbeat claims it again.
+                if task.status == .running, !task.heartbeatStale { continue }
+                let entry = QueueEntry(
+                    taskID: task.taskID, attempt: task.attempts, backoff: backoff,
+                    runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000) + task.dueInMilliseconds
+                )
+                if try await queue.enqueue(entry, delayMilliseconds: task.status == .retrying ? task.dueInMilliseconds : 0) {
+                    requeued += 1
+                }
+            }
+            if page.count < Self.pageSize { break }
+        }
+        if requeued > 0 {
+            logger.notice("re-enqueued tasks that PostgreSQL says are unfinished but Redis did not hold", metadata: ["tasks": "\(requeued)"])
+        }
+        return requeued
+    }
+}

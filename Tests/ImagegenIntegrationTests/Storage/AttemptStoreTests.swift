@@ -1,0 +1,143 @@
+import Foundation
+import ImagegenCore
+import ImagegenStore
+import PostgresClient
+import Testing
+
+@Suite("AttemptStore fences every state change by attempt")
+struct AttemptStoreTests {
+    private struct Fixture {
+        let database: Database
+        let attempts: AttemptStore
+        let tasks: TaskStore
+        let userID: UUID
+        let taskID: UUID
+
+        func row() async throws -> PostgresRow {
+            let id = taskID
+            return try await database.run { connection in
+                try connection.query(
+                    """
+                    SELECT t.status, t.attempts, t.error_code,
+                           (SELECT count(*) FROM charges WHERE task_id = t.id) AS charges,
+                           (SELECT count(*) FROM task_images WHERE task_id = t.id) AS images,
+                           (SELECT attempt FROM charges WHERE task_id = t.id) AS charged_attempt
+                    FROM tasks t WHERE t.id = $1
+                    """,
+                    [.text(id.uuidString)]
+                )
+            }.first!
+        }
+    }
+
+    private func fixture(maxAttempts: Int = 3) async throws -> Fixture {
+        let database = try await TestEnvironment.database()
+        let (user, _) = try await UserStore(database: database).createUser(name: "fence", dailyLimit: nil, monthlyLimit: nil)
+        let tasks = TaskStore(database: database)
+        let taskID = try await tasks.createTask(userID: user.id, maxAttempts: maxAttempts)
+        return Fixture(database: database, attempts: AttemptStore(database: database), tasks: tasks, userID: user.id, taskID: taskID)
+    }
+
+    private let image = StoredImage(mediaType: "image/png", bytes: [1, 2, 3], revisedPrompt: nil)
+    private let error = TaskError(code: "provider_unavailable", message: "500")
+
+    @Test("a late completion from an older attempt stores nothing and charges nothing")
+    func staleAttemptIsFenced() async throws {
+        let f = try await fixture()
+        let first = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        #expect(try await f.attempts.scheduleRetry(first, delayMilliseconds: 0, error: error) == .recorded)
+        let second = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        #expect(second.attempt == first.attempt + 1)
+
+        #expect(try await f.attempts.complete(first, images: [image], cost: MicroDollars(40_000)) == .superseded)
+        #expect(try await f.attempts.complete(second, images: [image], cost: MicroDollars(40_000)) == .recorded)
+        #expect(try await f.attempts.complete(second, images: [image], cost: MicroDollars(40_000)) == .superseded)
+
+        let row = try await f.row()
+        #expect(try row.int("charges") == 1)
+        #expect(try row.int("images") == 1)
+        #expect(try row.int("charged_attempt") == Int64(second.attempt))
+    }
+
+    @Test("a task left running by a dead worker can be started again, and the dead worker's result is fenced off")
+    func redeliveredRunningTask() async throws {
+        let f = try await fixture()
+        let crashed = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        let redelivered = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        #expect(redelivered.attempt == crashed.attempt + 1)
+        #expect(try await f.attempts.complete(crashed, images: [image], cost: MicroDollars(40_000)) == .superseded)
+        #expect(try await f.attempts.complete(redelivered, images: [image], cost: MicroDollars(40_000)) == .recorded)
+        #expect(try await f.row().int("charged_attempt") == Int64(redelivered.attempt))
+    }
+
+    @Test("a task whose last attempt's worker died fails as worker_lost instead of running forever")
+    func lastAttemptLost() async throws {
+        let f = try await fixture(maxAttempts: 1)
+        _ = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        #expect(try await f.attempts.beginAttempt(taskID: f.taskID) == nil)
+        let row = try await f.row()
+        #expect(try row.string("status") == "failed")
+        #expect(try row.string("error_code") == "worker_lost")
+    }
+
+    @Test("a finished task cannot be started again")
+    func finishedTaskDoesNotRestart() async throws {
+        let f = try await fixture()
+        let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        #expect(try await f.attempts.fail(attempt, error: TaskError(code: "content_policy_violation", message: "no")) == .recorded)
+        #expect(try await f.attempts.beginAttempt(taskID: f.taskID) == nil)
+    }
+
+    @Test("handing an attempt back returns the task to queued without using up an attempt")
+    func handBackRestoresAttempt() async throws {
+        let f = try await fixture()
+        let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        #expect(try await f.attempts.handBack(attempt) == .recorded)
+        let row = try await f.row()
+        #expect(try row.string("status") == "queued")
+        #expect(try row.int("attempts") == 0)
+        #expect(try await f.attempts.handBack(attempt) == .superseded)
+    }
+
+    @Test("canceling a waiting task ends it at once; a canceled task never starts")
+    func cancelWaitingTask() async throws {
+        let f = try await fixture()
+        #expect(try await f.tasks.cancel(taskID: f.taskID, userID: f.userID) == .canceled)
+        #expect(try await f.row().string("status") == "canceled")
+        #expect(try await f.attempts.beginAttempt(taskID: f.taskID) == nil)
+        #expect(try await f.tasks.cancel(taskID: f.taskID, userID: UUID()) == nil)
+    }
+
+    @Test("canceling a running task takes effect when its attempt ends, and a retry is not scheduled")
+    func cancelRunningTaskBeforeRetry() async throws {
+        let f = try await fixture()
+        let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        #expect(try await f.tasks.cancel(taskID: f.taskID, userID: f.userID) == .requested)
+        #expect(try await f.row().string("status") == "running")
+        #expect(try await f.attempts.scheduleRetry(attempt, delayMilliseconds: 10, error: error) == .canceled)
+        let row = try await f.row()
+        #expect(try row.string("status") == "canceled")
+        #expect(try row.int("charges") == 0)
+    }
+
+    @Test("a task canceled after the provider answered keeps the provider's charge but not the images")
+    func cancelRunningTaskAfterProvider() async throws {
+        let f = try await fixture()
+        let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        _ = try await f.tasks.cancel(taskID: f.taskID, userID: f.userID)
+        #expect(try await f.attempts.complete(attempt, images: [image], cost: MicroDollars(40_000)) == .canceled)
+        let row = try await f.row()
+        #expect(try row.string("status") == "canceled")
+        #expect(try row.int("images") == 0)
+        #expect(try row.int("charges") == 1)
+        #expect(try await f.tasks.cancel(taskID: f.taskID, userID: f.userID) == .canceled)
+    }
+
+    @Test("a succeeded task cannot be canceled")
+    func cancelFinishedTask() async throws {
+        let f = try await fixture()
+        let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        _ = try await f.attempts.complete(attempt, images: [image], cost: MicroDollars(40_000))
+        #expect(try await f.tasks.cancel(taskID: f.taskID, userID: f.userID) == .alreadyFinished(.succeeded))
+    }
+}
