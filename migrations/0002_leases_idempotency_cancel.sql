@@ -2,12 +2,15 @@
 -- can tell a live attempt from an orphaned one; owners can cancel; clients can
 -- retry a submission safely with an Idempotency-Key.
 
+-- The queue a task was submitted to, so that each queue's reconciler re-enqueues
+-- only its own tasks.
 ALTER TABLE tasks
+    ADD COLUMN queue text NOT NULL DEFAULT 'images',
     ADD COLUMN heartbeat_at timestamptz,
     ADD COLUMN cancel_requested_at timestamptz;
 
--- The reconciler walks unfinished tasks by id, in pages.
-CREATE INDEX tasks_unfinished_by_id ON tasks (id) WHERE status IN ('queued', 'running', 'retrying');
+-- The reconciler walks a queue's unfinished tasks by id, in pages.
+CREATE INDEX tasks_unfinished_by_queue ON tasks (queue, id) WHERE status IN ('queued', 'running', 'retrying');
 -- Dead-letter listing: newest failures first.
 CREATE INDEX tasks_by_status_time ON tasks (status, updated_at DESC);
 

@@ -56,7 +56,8 @@ struct ImageRoutes: Sendable {
         }
         let taskID: UUID
         switch try await tasks.create(
-            userID: userID, request: imageRequest, unitPrice: unitPrice, maxAttempts: backoff.maxAttempts, idempotencyKey: idempotencyKey
+            userID: userID, request: imageRequest, unitPrice: unitPrice, maxAttempts: backoff.maxAttempts, queue: queue.name,
+            idempotencyKey: idempotencyKey
         ) {
         case .created(let id):
             taskID = id

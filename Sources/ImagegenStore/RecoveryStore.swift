@@ -21,10 +21,10 @@ public struct RecoveryStore: Sendable {
         self.database = database
     }
 
-    /// One page of unfinished tasks, by id after `cursor`, leaving out tasks changed in the
-    /// last `settleMilliseconds` (their enqueue or lease may still be on its way).
+    /// One page of `queue`'s unfinished tasks, by id after `cursor`, leaving out tasks changed
+    /// in the last `settleMilliseconds` (their enqueue or lease may still be on its way).
     public func unfinished(
-        after cursor: UUID?, limit: Int, settleMilliseconds: Int64, staleAfterMilliseconds: Int64
+        queue: String, after cursor: UUID?, limit: Int, settleMilliseconds: Int64, staleAfterMilliseconds: Int64
     ) async throws -> [UnfinishedTask] {
         let rows = try await database.run { connection in
             try connection.query(
@@ -33,13 +33,13 @@ public struct RecoveryStore: Sendable {
                        greatest(0, ceil(extract(epoch FROM next_attempt_at - now()) * 1000))::bigint AS due_in_ms,
                        coalesce(heartbeat_at, updated_at) < now() - $4 * interval '1 millisecond' AS stale
                 FROM tasks
-                WHERE status IN ('queued', 'running', 'retrying') AND id > $1
+                WHERE status IN ('queued', 'running', 'retrying') AND queue = $5 AND id > $1
                   AND updated_at < now() - $2 * interval '1 millisecond'
                 ORDER BY id LIMIT $3
                 """,
                 [
                     .text((cursor ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))).uuidString),
-                    .int(settleMilliseconds), .int(limit), .int(staleAfterMilliseconds),
+                    .int(settleMilliseconds), .int(limit), .int(staleAfterMilliseconds), .text(queue),
                 ]
             )
         }

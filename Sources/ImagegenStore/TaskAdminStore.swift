@@ -56,30 +56,31 @@ public struct TaskAdminStore: Sendable {
     }
 
     /// Puts a failed task back to `queued` with `extraAttempts` more attempts; returns the
-    /// attempts it has used, or nil when the task is not failed. Attempt numbers keep
-    /// growing, so results of the earlier attempts stay fenced off.
-    public func requeueFailed(taskID: UUID, extraAttempts: Int) async throws -> Int? {
+    /// attempts it has used and its queue, or nil when the task is not failed. Attempt
+    /// numbers keep growing, so results of the earlier attempts stay fenced off.
+    public func requeueFailed(taskID: UUID, extraAttempts: Int) async throws -> (attempts: Int, queue: String)? {
         try await database.run { connection in
             try connection.query(
                 """
                 UPDATE tasks SET status = 'queued', max_attempts = attempts + $2, error_code = NULL, error_message = NULL,
                                  finished_at = NULL, next_attempt_at = NULL, updated_at = now()
                 WHERE id = $1 AND status = 'failed'
-                RETURNING attempts
+                RETURNING attempts, queue
                 """,
                 [.text(taskID.uuidString), .int(extraAttempts)]
-            ).first.map { Int(try $0.int("attempts")) }
+            ).first.map { (Int(try $0.int("attempts")), try $0.string("queue")) }
         }
     }
 
-    /// Counts of unfinished tasks by status, with the age of the oldest in each.
-    public func unfinishedCounts() async throws -> [StatusCount] {
+    /// Counts of `queue`'s unfinished tasks by status, with the age of the oldest in each.
+    public func unfinishedCounts(queue: String) async throws -> [StatusCount] {
         let rows = try await database.run { connection in
             try connection.query(
                 """
                 SELECT status, count(*) AS count, floor(extract(epoch FROM now() - min(created_at)))::bigint AS oldest
-                FROM tasks WHERE status IN ('queued', 'running', 'retrying') GROUP BY status ORDER BY status
-                """
+                FROM tasks WHERE status IN ('queued', 'running', 'retrying') AND queue = $1 GROUP BY status ORDER BY status
+                """,
+                [.text(queue)]
             )
         }
         return try rows.map { row in

@@ -18,7 +18,8 @@ public struct TaskStore: Sendable {
     /// With an idempotency key, a repeat of the same request returns the first task
     /// instead, and a different request under the same key is refused.
     public func create(
-        userID: UUID, request: ImageRequest, unitPrice: MicroDollars, maxAttempts: Int, idempotencyKey: IdempotencyKey? = nil
+        userID: UUID, request: ImageRequest, unitPrice: MicroDollars, maxAttempts: Int, queue: String,
+        idempotencyKey: IdempotencyKey? = nil
     ) async throws -> Submission {
         let taskID = UUID()
         return try await database.transaction { connection in
@@ -55,13 +56,13 @@ public struct TaskStore: Sendable {
             try connection.query(
                 """
                 INSERT INTO tasks (id, user_id, status, prompt, model, size, quality, style, n, end_user,
-                                   unit_price_micro_usd, max_attempts)
-                VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                   unit_price_micro_usd, max_attempts, queue)
+                VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                 """,
                 [
                     .text(taskID.uuidString), .text(userID.uuidString), .text(request.prompt), .text(request.model),
                     .text(request.size), .text(request.quality), .optional(request.style), .int(request.n),
-                    .optional(request.endUser), .int(unitPrice.value), .int(maxAttempts),
+                    .optional(request.endUser), .int(unitPrice.value), .int(maxAttempts), .text(queue),
                 ]
             )
             return .created(taskID)

@@ -16,15 +16,19 @@ public struct Reconciler: Sendable {
     /// A running task is orphaned only when its heartbeat is older than this.
     let leaseMilliseconds: Int64
     let logger: Logger
+    /// Rows changed more recently than this may still be between their commit and their enqueue.
+    let settleMilliseconds: Int64
     static let pageSize = 500
-    /// Rows changed more recently may still be between their commit and their enqueue.
-    static let settleMilliseconds: Int64 = 2_000
 
-    public init(queue: TaskQueue, recovery: RecoveryStore, backoff: BackoffPolicy, leaseMilliseconds: Int64, logger: Logger) {
+    public init(
+        queue: TaskQueue, recovery: RecoveryStore, backoff: BackoffPolicy, leaseMilliseconds: Int64,
+        settleMilliseconds: Int64 = 2_000, logger: Logger
+    ) {
         self.queue = queue
         self.recovery = recovery
         self.backoff = backoff
         self.leaseMilliseconds = leaseMilliseconds
+        self.settleMilliseconds = settleMilliseconds
         self.logger = logger
     }
 
@@ -51,7 +55,7 @@ public struct Reconciler: Sendable {
         var requeued = 0
         while true {
             let page = try await recovery.unfinished(
-                after: cursor, limit: Self.pageSize, settleMilliseconds: Self.settleMilliseconds,
+                queue: queue.name, after: cursor, limit: Self.pageSize, settleMilliseconds: settleMilliseconds,
                 staleAfterMilliseconds: leaseMilliseconds
             )
             guard let last = page.last else { break }

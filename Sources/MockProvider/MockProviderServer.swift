@@ -8,13 +8,15 @@ import Synchronization
 ///
 /// It answers `POST /v1/images/generations` with OpenAI's JSON and valid PNGs of
 /// the requested size, and injects the faults its `FaultPlan` names. `GET /_mock/stats`
-/// counts requests by outcome.
+/// counts requests by outcome; with `recordCalls`, `GET /_mock/calls` counts calls and
+/// images served per prompt, so a test can tell how often each task was paid for.
 public final class MockProviderServer: Sendable {
     public static let knownModels = ["dall-e-2", "dall-e-3", "gpt-image-1"]
 
     private let plan: FaultPlan
     private let apiKey: String?
     private let imageBytes: Int
+    private let recordCalls: Bool
     private let state: Mutex<State>
 
     private struct State {
@@ -22,15 +24,23 @@ public final class MockProviderServer: Sendable {
         var callsByPrompt: [String: Int] = [:]
         var outcomes: [String: Int] = [:]
         var encodedImages: [String: String] = [:]
+        var recorded: [String: PromptCalls] = [:]
+    }
+
+    private struct PromptCalls {
+        var calls = 0
+        var served = 0
     }
 
     /// - Parameters:
     ///   - apiKey: when set, requests must carry it; otherwise any bearer key passes.
     ///   - imageBytes: pad every PNG to at least this many bytes.
-    public init(plan: FaultPlan, apiKey: String? = nil, imageBytes: Int = 0) {
+    ///   - recordCalls: keep per-prompt counts for `GET /_mock/calls` (memory grows with distinct prompts).
+    public init(plan: FaultPlan, apiKey: String? = nil, imageBytes: Int = 0, recordCalls: Bool = false) {
         self.plan = plan
         self.apiKey = apiKey
         self.imageBytes = imageBytes
+        self.recordCalls = recordCalls
         self.state = Mutex(State(random: SplitMix64(seed: plan.seed)))
     }
 
@@ -40,6 +50,7 @@ public final class MockProviderServer: Sendable {
         let router = Router()
         router.post("v1/images/generations") { request, _ in try await self.generate(request) }
         router.get("_mock/stats") { _, _ in self.stats() }
+        router.get("_mock/calls") { _, _ in self.calls() }
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "imagegen-mock-provider"),
@@ -71,7 +82,7 @@ public final class MockProviderServer: Sendable {
 
         let (fault, delay) = decide(prompt: prompt)
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
-        record(fault?.rawValue ?? "ok")
+        record(fault?.rawValue ?? "ok", prompt: prompt, served: fault == nil)
         switch fault {
         case .rateLimited:
             var response = error(429, code: "rate_limit_exceeded", type: "requests", message: "Rate limit reached for images per minute.")
@@ -143,8 +154,19 @@ public final class MockProviderServer: Sendable {
         }
     }
 
-    private func record(_ outcome: String) {
-        state.withLock { $0.outcomes[outcome, default: 0] += 1 }
+    private func record(_ outcome: String, prompt: String, served: Bool) {
+        state.withLock { state in
+            state.outcomes[outcome, default: 0] += 1
+            guard recordCalls else { return }
+            state.recorded[prompt, default: PromptCalls()].calls += 1
+            if served { state.recorded[prompt, default: PromptCalls()].served += 1 }
+        }
+    }
+
+    private func calls() -> Response {
+        let recorded = state.withLock { $0.recorded }
+        let body = recorded.mapValues { ["calls": $0.calls, "served": $0.served] }
+        return raw(200, String(decoding: (try? JSONSerialization.data(withJSONObject: body)) ?? Data(), as: UTF8.self))
     }
 
     private func stats() -> Response {

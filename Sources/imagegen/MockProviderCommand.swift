@@ -31,6 +31,7 @@ struct MockProviderCommand: AsyncParsableCommand {
     @Option(help: "Pad every PNG to at least this many bytes.") var imageBytes = 0
     @Option(help: "Require this bearer key (default: accept any).") var apiKey: String?
     @Option(help: "Seed for the fault mix.") var seed: UInt64 = 42
+    @Flag(help: "Count calls per prompt for GET /_mock/calls (for chaos runs; memory grows with prompts).") var recordCalls = false
 
     func validate() throws {
         let rates = [rate429, rate500, rate503, rateMalformed, rateBadBase64, rateContentPolicy, rateQuota, rateHang]
@@ -54,7 +55,7 @@ struct MockProviderCommand: AsyncParsableCommand {
             .rateLimited: rate429, .serverError: rate500, .overloaded: rate503, .malformed: rateMalformed,
             .badBase64: rateBadBase64, .contentPolicy: rateContentPolicy, .quota: rateQuota, .hang: rateHang,
         ]
-        let server = MockProviderServer(plan: plan, apiKey: apiKey, imageBytes: imageBytes)
+        let server = MockProviderServer(plan: plan, apiKey: apiKey, imageBytes: imageBytes, recordCalls: recordCalls)
         let logger = Logger(label: "imagegen.mock-provider")
         try await server.makeApplication(host: host, port: port, logger: logger).runService()
     }

@@ -34,9 +34,9 @@ struct Runtime {
         return Runtime(configuration: configuration, logger: logger, database: database)
     }
 
-    func connectQueue() async throws -> TaskQueue {
+    func connectQueue(named name: String? = nil) async throws -> TaskQueue {
         let queue = TaskQueue(
-            name: configuration.queueName, url: configuration.redisURL, connections: configuration.redisConnections, logger: logger
+            name: name ?? configuration.queueName, url: configuration.redisURL, connections: configuration.redisConnections, logger: logger
         )
         do {
             try await queue.connect()

@@ -56,12 +56,12 @@ struct TasksCommand: AsyncParsableCommand {
             let runtime = try await Runtime.start(label: "imagegen.admin")
             let id = UUID(uuidString: taskID)!
             let backoff = runtime.configuration.backoff
-            guard let attempts = try await TaskAdminStore(database: runtime.database).requeueFailed(
+            guard let (attempts, queueName) = try await TaskAdminStore(database: runtime.database).requeueFailed(
                 taskID: id, extraAttempts: backoff.maxAttempts
             ) else {
                 throw StartupFailure(description: "task \(taskID.lowercased()) does not exist or has not failed; only failed tasks can be retried")
             }
-            let queue = try await runtime.connectQueue()
+            let queue = try await runtime.connectQueue(named: queueName)
             let entry = QueueEntry(taskID: id, attempt: attempts, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
             do {
                 try await queue.enqueue(entry)
@@ -86,7 +86,7 @@ struct QueueCommand: AsyncParsableCommand {
             let runtime = try await Runtime.start(label: "imagegen.admin")
             let queue = try await runtime.connectQueue()
             let stats = try await queue.stats()
-            let counts = try await TaskAdminStore(database: runtime.database).unfinishedCounts()
+            let counts = try await TaskAdminStore(database: runtime.database).unfinishedCounts(queue: queue.name)
             func count(_ status: TaskStatus) -> StatusCount? { counts.first { $0.status == status } }
             let rows: [[String]] = [
                 ["ready (waiting for a worker)", String(stats.ready), stats.oldestReadyMilliseconds.map { "\($0 / 1000) s" } ?? "-"],

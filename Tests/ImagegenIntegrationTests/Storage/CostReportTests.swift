@@ -21,7 +21,7 @@ struct CostReportTests {
         ]
         for (user, amount, images, time) in charges {
             let request = ImageRequest(prompt: "p", model: "dall-e-2", size: "1024x1024", quality: "standard", style: nil, n: images, endUser: nil)
-            let taskID = try await store.create(userID: user.id, request: request, unitPrice: MicroDollars(amount), maxAttempts: 1).taskID
+            let taskID = try await store.create(userID: user.id, request: request, unitPrice: MicroDollars(amount), maxAttempts: 1, queue: "unserved").taskID
             try await database.run { connection in
                 try connection.query(
                     """

@@ -76,11 +76,19 @@ final class RunningSystem: Sendable {
             processor: TaskProcessor(attempts: AttemptStore(database: database), queue: queue, provider: provider, logger: logger),
             reconciler: Reconciler(
                 queue: queue, recovery: RecoveryStore(database: database), backoff: backoff,
-                leaseMilliseconds: options.leaseMilliseconds, logger: logger
+                leaseMilliseconds: options.leaseMilliseconds, settleMilliseconds: 200, logger: logger
             ),
             options: options,
             logger: logger
         )
+    }
+
+    /// Another worker on this system's queue, database and provider, for a test to run and stop itself.
+    func makeWorker(_ options: Worker.Options, providerTimeoutMilliseconds: Int = 5_000) -> Worker {
+        let provider = OpenAIImagesProvider(
+            client: client, baseURL: providerBaseURL, apiKey: "sk-test", timeoutMilliseconds: providerTimeoutMilliseconds
+        )
+        return Self.makeWorker(queue: queue, database: database, provider: provider, options: options)
     }
 
     /// Runs an application in the background and returns the port it bound.

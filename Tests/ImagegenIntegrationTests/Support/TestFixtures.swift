@@ -21,9 +21,11 @@ extension TaskQueue {
 }
 
 extension TaskStore {
-    /// Inserts a queued dall-e-3 task without enqueuing it.
-    func createTask(userID: UUID, prompt: String = "p", maxAttempts: Int = 3) async throws -> UUID {
+    /// Inserts a queued dall-e-3 task without enqueuing it; no test worker serves the default queue.
+    func createTask(userID: UUID, prompt: String = "p", maxAttempts: Int = 3, queue: String = "unserved") async throws -> UUID {
         let request = ImageRequest(prompt: prompt, model: "dall-e-3", size: "1024x1024", quality: "standard", style: nil, n: 1, endUser: nil)
-        return try await create(userID: userID, request: request, unitPrice: MicroDollars(40_000), maxAttempts: maxAttempts).taskID
+        return try await create(
+            userID: userID, request: request, unitPrice: MicroDollars(40_000), maxAttempts: maxAttempts, queue: queue
+        ).taskID
     }
 }

@@ -1,0 +1,104 @@
+import Foundation
+import ImagegenCore
+import ImagegenQueue
+import ImagegenStore
+import ImagegenWorker
+import RedisClient
+import Testing
+
+@Suite("The reconciler re-enqueues what PostgreSQL says is unfinished and Redis does not hold")
+struct ReconcilerTests {
+    private struct Fixture {
+        let queue: TaskQueue
+        let tasks: TaskStore
+        let attempts: AttemptStore
+        let reconciler: Reconciler
+        let userID: UUID
+
+        func newTask() async throws -> UUID {
+            try await tasks.createTask(userID: userID, queue: queue.name)
+        }
+    }
+
+    private func fixture(leaseMilliseconds: Int64 = 60_000) async throws -> Fixture {
+        let database = try await TestEnvironment.database()
+        let queue = TaskQueue(
+            name: TestEnvironment.uniqueQueueName(), url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger
+        )
+        let (user, _) = try await UserStore(database: database).createUser(name: "reconcile", dailyLimit: nil, monthlyLimit: nil)
+        return Fixture(
+            queue: queue, tasks: TaskStore(database: database), attempts: AttemptStore(database: database),
+            reconciler: Reconciler(
+                queue: queue, recovery: RecoveryStore(database: database), backoff: BackoffPolicy(),
+                leaseMilliseconds: leaseMilliseconds, settleMilliseconds: 0, logger: TestEnvironment.logger
+            ),
+            userID: user.id
+        )
+    }
+
+    @Test("a queued task that never reached Redis is enqueued; one already queued is left alone")
+    func enqueuesWhatWasNeverQueued() async throws {
+        let f = try await fixture()
+        let lost = try await f.newTask()
+        let queued = try await f.newTask()
+        try await f.queue.enqueue(QueueEntry(taskID: queued, attempt: 0, backoff: BackoffPolicy(), runAtMilliseconds: 0))
+
+        #expect(try await f.reconciler.reconcile() == 1)
+        #expect(try await f.queue.missing([lost, queued]).isEmpty)
+        #expect(try await f.queue.depth() == (2, 0, 0))
+        #expect(try await f.reconciler.reconcile() == 0)
+    }
+
+    @Test("after the queue is wiped, a retrying task waits in the delayed set until its next attempt is due")
+    func retryingTaskKeepsItsDueTime() async throws {
+        let f = try await fixture()
+        let taskID = try await f.newTask()
+        let attempt = try #require(try await f.attempts.beginAttempt(taskID: taskID))
+        _ = try await f.attempts.scheduleRetry(attempt, delayMilliseconds: 60_000, error: TaskError(code: "rate_limited", message: "429"))
+
+        #expect(try await f.reconciler.reconcile() == 1)
+        #expect(try await f.queue.depth() == (0, 1, 0))
+        #expect(try await f.queue.entry(taskID: taskID)?.attempt == 1)
+    }
+
+    @Test("a running task is re-enqueued only once its heartbeat is older than a lease")
+    func runningTaskNeedsStaleHeartbeat() async throws {
+        let f = try await fixture(leaseMilliseconds: 500)
+        let taskID = try await f.newTask()
+        _ = try #require(try await f.attempts.beginAttempt(taskID: taskID))
+
+        #expect(try await f.reconciler.reconcile() == 0)
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(try await f.reconciler.reconcile() == 1)
+        #expect(try await f.queue.depth() == (1, 0, 0))
+    }
+
+    @Test("tasks of other queues are not touched")
+    func staysInItsQueue() async throws {
+        let f = try await fixture()
+        _ = try await f.tasks.createTask(userID: f.userID, queue: "another-queue-\(UUID().uuidString.prefix(6))")
+        #expect(try await f.reconciler.reconcile() == 0)
+    }
+
+    @Test("a whole system recovers when its queue keys vanish: every task still succeeds")
+    func systemRecoversFromWipe() async throws {
+        let system = try await RunningSystem.start(worker: nil)
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser()
+        var taskIDs: [String] = []
+        for index in 0..<10 {
+            taskIDs.append(try #require(try await system.submit(key: key, #"{"prompt": "wiped \#(index)"}"#).json["task_id"] as? String))
+        }
+        let redis = RedisConnection(url: try TestEnvironment.redisURL(), logger: TestEnvironment.logger)
+        let keys = try redis.command(["KEYS", "imagegen:{\(system.queue.name)}:*"]).array.compactMap(\.text)
+        try redis.command(["DEL"] + keys)
+        #expect(try await system.queue.depth() == (0, 0, 0))
+
+        let worker = system.makeWorker(.init(concurrency: 4, leaseMilliseconds: 3_000, reconcileInterval: .milliseconds(300)))
+        let running = Task { await worker.run() }
+        defer { running.cancel() }
+        for taskID in taskIDs {
+            #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
+        }
+    }
+}

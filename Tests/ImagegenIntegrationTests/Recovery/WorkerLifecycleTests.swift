@@ -1,0 +1,99 @@
+import Foundation
+import ImagegenCore
+import ImagegenQueue
+import ImagegenStore
+import ImagegenWorker
+import MockProvider
+import PostgresClient
+import Testing
+
+@Suite("Workers that die or stop: leases run out, attempts are handed back, nothing is lost or paid twice")
+struct WorkerLifecycleTests {
+    private func row(_ system: RunningSystem, _ taskID: String) async throws -> PostgresRow {
+        try await system.database.run { connection in
+            try connection.query(
+                """
+                SELECT t.status, t.attempts, (SELECT count(*) FROM charges c WHERE c.task_id = t.id) AS charges
+                FROM tasks t WHERE t.id = $1
+                """,
+                [.text(taskID)]
+            )
+        }.first!
+    }
+
+    @Test("a task whose worker died mid-attempt is finished by another worker once the lease runs out")
+    func deadWorkersTaskIsRedelivered() async throws {
+        let system = try await RunningSystem.start(worker: nil)
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser()
+        let taskID = try #require(try await system.submit(key: key, #"{"prompt": "orphaned"}"#).json["task_id"] as? String)
+
+        // The "dead" worker: it leases the task and starts an attempt, then never speaks again.
+        let dead = TaskQueue(name: system.queue.name, url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger)
+        #expect(try await dead.lease(limit: 1, leaseMilliseconds: 1_000).tasks.count == 1)
+        _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: taskID)!))
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        let worker = system.makeWorker(.init(concurrency: 2, leaseMilliseconds: 1_000, reconcileInterval: .seconds(1)))
+        let running = Task { await worker.run() }
+        defer { running.cancel() }
+        #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
+        #expect(clock.now - started < .seconds(5))
+        let row = try await row(system, taskID)
+        #expect(try row.int("attempts") == 2)
+        #expect(try row.int("charges") == 1)
+        #expect(try await system.queue.depth() == (0, 0, 0))
+    }
+
+    @Test("on shutdown, attempts that finish within the grace period are stored normally")
+    func gracefulShutdownFinishesAttempts() async throws {
+        var plan = FaultPlan()
+        plan.latencyMilliseconds = 800
+        let system = try await RunningSystem.start(plan: plan, worker: nil)
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser()
+        let worker = system.makeWorker(.init(concurrency: 4, leaseMilliseconds: 3_000, shutdownGrace: .seconds(5)))
+        let running = Task { await worker.run() }
+        var taskIDs: [String] = []
+        for index in 0..<3 {
+            taskIDs.append(try #require(try await system.submit(key: key, #"{"prompt": "finish me \#(index)"}"#).json["task_id"] as? String))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        worker.shutdown()
+        await running.value
+        for taskID in taskIDs {
+            #expect(try await row(system, taskID).string("status") == "succeeded")
+        }
+    }
+
+    @Test("attempts still running when the grace period ends are handed back, not failed, and run again later")
+    func graceExpiryHandsBack() async throws {
+        var plan = FaultPlan()
+        plan.latencyMilliseconds = 3_000
+        let system = try await RunningSystem.start(plan: plan, worker: nil)
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser()
+        let worker = system.makeWorker(.init(concurrency: 4, leaseMilliseconds: 3_000, shutdownGrace: .milliseconds(300)))
+        let running = Task { await worker.run() }
+        let taskID = try #require(try await system.submit(key: key, #"{"prompt": "too slow"}"#).json["task_id"] as? String)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await row(system, taskID).string("status") == "running")
+
+        let clock = ContinuousClock()
+        let stopping = clock.now
+        worker.shutdown()
+        await running.value
+        #expect(clock.now - stopping < .seconds(2))
+        let row = try await row(system, taskID)
+        #expect(try row.string("status") == "queued")
+        #expect(try row.int("attempts") == 0)
+        #expect(try await system.queue.depth() == (1, 0, 0))
+
+        let next = system.makeWorker(.init(concurrency: 1, leaseMilliseconds: 3_000))
+        let again = Task { await next.run() }
+        defer { again.cancel() }
+        #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
+        #expect(try await self.row(system, taskID).int("attempts") == 1)
+    }
+}
