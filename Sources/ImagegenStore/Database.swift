@@ -26,6 +26,12 @@ public final class Database: Sendable {
         try await pool.withResource(body)
     }
 
+    /// Whether `error` means PostgreSQL could not be reached (down, restarting), so the
+    /// same statement may succeed later.
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        (error as? PostgresError)?.kind == .connection
+    }
+
     /// Runs `body` in one transaction on one connection.
     @discardableResult
     public func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> Result) async throws -> Result {

@@ -12,11 +12,16 @@ public struct TaskProcessor: Sendable {
     let queue: TaskQueue
     let provider: any ImageProvider
     let logger: Logger
+    /// How long to keep trying to record an attempt's outcome while PostgreSQL is unreachable.
+    let persistFor: Duration
 
-    public init(attempts: AttemptStore, queue: TaskQueue, provider: any ImageProvider, logger: Logger) {
+    public init(
+        attempts: AttemptStore, queue: TaskQueue, provider: any ImageProvider, persistFor: Duration = .seconds(60), logger: Logger
+    ) {
         self.attempts = attempts
         self.queue = queue
         self.provider = provider
+        self.persistFor = persistFor
         self.logger = logger
     }
 
@@ -56,7 +61,7 @@ public struct TaskProcessor: Sendable {
     private func succeed(_ attempt: TaskAttempt, images: [GeneratedImage], logger: Logger) async throws {
         let cost = attempt.unitPrice * images.count
         let stored = images.map { StoredImage(mediaType: $0.mediaType, bytes: $0.bytes, revisedPrompt: $0.revisedPrompt) }
-        switch try await attempts.complete(attempt, images: stored, cost: cost) {
+        switch try await persist({ try await attempts.complete(attempt, images: stored, cost: cost) }, logger: logger) {
         case .recorded:
             logger.info("task succeeded", metadata: ["images": "\(images.count)", "cost_usd": "\(cost.usd)"])
         case .canceled:
@@ -70,14 +75,14 @@ public struct TaskProcessor: Sendable {
     private func handle(_ failure: ProviderFailure, of attempt: TaskAttempt, entry: QueueEntry, logger: Logger) async throws {
         let error = TaskError(code: failure.code, message: failure.message)
         guard failure.isRetryable, attempt.attempt < attempt.maxAttempts else {
-            if try await attempts.fail(attempt, error: error) != .superseded {
+            if try await persist({ try await attempts.fail(attempt, error: error) }, logger: logger) != .superseded {
                 logger.warning("task failed", metadata: ["code": "\(failure.code)", "reason": "\(failure.message)"])
                 try await queue.acknowledge(taskID: attempt.taskID)
             }
             return
         }
         let delay = entry.backoff.delay(afterAttempt: attempt.attempt, retryAfterMilliseconds: failure.retryAfterMilliseconds)
-        switch try await attempts.scheduleRetry(attempt, delayMilliseconds: delay, error: error) {
+        switch try await persist({ try await attempts.scheduleRetry(attempt, delayMilliseconds: delay, error: error) }, logger: logger) {
         case .recorded:
             var next = entry
             next.attempt = attempt.attempt
@@ -93,7 +98,7 @@ public struct TaskProcessor: Sendable {
     }
 
     private func handBack(_ attempt: TaskAttempt, logger: Logger) async throws {
-        switch try await attempts.handBack(attempt) {
+        switch try await persist({ try await attempts.handBack(attempt) }, logger: logger) {
         case .recorded:
             try await queue.handBack(taskID: attempt.taskID)
             logger.notice("worker stopping; unfinished attempt handed back to the queue")
@@ -102,6 +107,28 @@ public struct TaskProcessor: Sendable {
             logger.notice("worker stopping; the owner had canceled the task")
         case .superseded:
             logger.warning("a newer attempt owns this task; nothing to hand back")
+        }
+    }
+
+    /// Records an outcome, retrying while PostgreSQL is briefly away (a restart, a failover):
+    /// the heartbeat keeps the lease meanwhile, so a result the provider was paid for is kept
+    /// instead of being lost with a lapsed lease and paid for again.
+    private func persist(
+        _ record: @Sendable () async throws -> AttemptOutcome, logger: Logger
+    ) async throws -> AttemptOutcome {
+        let deadline = ContinuousClock.now + persistFor
+        var pauseMilliseconds = 100
+        while true {
+            do {
+                return try await record()
+            } catch where Database.isUnavailable(error) && ContinuousClock.now + .milliseconds(pauseMilliseconds) < deadline {
+                logger.warning("PostgreSQL is unreachable; will record the attempt's outcome when it is back: \(error)")
+                // Not cancellable: a worker that is shutting down still keeps what it was paid for.
+                await withCheckedContinuation { continuation in
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(pauseMilliseconds)) { continuation.resume() }
+                }
+                pauseMilliseconds = min(pauseMilliseconds * 2, 2_000)
+            }
         }
     }
 }
