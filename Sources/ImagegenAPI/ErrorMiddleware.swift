@@ -1,8 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
-import PostgresClient
-import RedisClient
+import ImagegenStore
 
 /// Gives every failure the same JSON error shape: framework errors (unknown route,
 /// body too large) and unexpected ones, which are logged but never shown to clients.
@@ -16,12 +15,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Self.translate(error)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, code: "body_too_large", message: "the request body is over \(APIServer.maxBodyBytes) bytes")
-        } catch let error as PostgresError where error.kind == .connection {
+        } catch where Database.isUnavailable(error) {
             context.logger.error("PostgreSQL unavailable: \(error)")
             throw APIError(.serviceUnavailable, code: "storage_unavailable", message: "the task store is unavailable; try again shortly")
-        } catch let error as RedisError where error.kind == .connection {
-            context.logger.error("Redis unavailable: \(error)")
-            throw APIError(.serviceUnavailable, code: "queue_unavailable", message: "the task queue is unavailable; try again shortly")
         } catch {
             context.logger.error("request failed: \(error)")
             throw APIError(.internalServerError, code: "internal_error", message: "the server failed to handle the request")

@@ -21,7 +21,8 @@ struct ChaosReport {
     let callsPerTask: [Int: Int]
     /// Number of images the provider served (and billed) for one task -> succeeded tasks.
     let paidPerSucceededTask: [Int: Int]
-    let recoveries: [(fault: String, seconds: Double?)]
+    /// Per fault: how long it lasted, and how long after it the next task succeeded.
+    let recoveries: [(fault: String, downSeconds: Double, seconds: Double?)]
     let loadSeconds: Double
     let drainSeconds: Double
 
@@ -45,7 +46,7 @@ struct ChaosReport {
                 )
             )
         }
-        var recoveries: [(String, Double?)] = []
+        var recoveries: [(String, Double, Double?)] = []
         for fault in faults {
             let seconds = try await database.run { connection in
                 try connection.query(
@@ -56,7 +57,7 @@ struct ChaosReport {
                     [.text(fault.at.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))]
                 ).first?.optionalString("seconds").flatMap(Double.init)
             }
-            recoveries.append((fault.name, seconds))
+            recoveries.append((fault.name, fault.at.timeIntervalSince(fault.started), seconds))
         }
         var succeeded = 0, canceled = 0, stuck = 0
         var failures: [String: Int] = [:]
@@ -95,8 +96,9 @@ struct ChaosReport {
         let grouped = Dictionary(grouping: recoveries, by: \.fault)
         let recoveryLines = grouped.keys.sorted().map { fault -> [String] in
             let times = grouped[fault]!.compactMap(\.seconds)
-            let worst = times.max().map { String(format: "max %.2f s", $0) } ?? "no success after it"
-            return ["recovery: \(fault) ×\(grouped[fault]!.count)", worst + (times.count > 1 ? String(format: ", mean %.2f s", times.reduce(0, +) / Double(times.count)) : "")]
+            let down = grouped[fault]!.map(\.downSeconds).max() ?? 0
+            let next = times.max().map { String(format: "next success ≤ %.2f s after", $0) } ?? "no success after it"
+            return ["recovery: \(fault) ×\(grouped[fault]!.count)", String(format: "down ≤ %.2f s, ", down) + next]
         }
         var rows: [[String]] = [
             ["tasks submitted (202)", "\(submitted)"],

@@ -31,6 +31,8 @@ struct ChaosRun {
 
     struct Fault {
         let name: String
+        let started: Date
+        /// When the fault was over: the server answered again, or the replacement worker was started.
         let at: Date
     }
 
@@ -184,17 +186,19 @@ struct ChaosRun {
         while ContinuousClock.now < started + total || !storageFaults.isEmpty {
             if let (offset, name, action) = storageFaults.first, ContinuousClock.now >= started + offset {
                 storageFaults.removeFirst()
-                if (try? await action()) != nil { log.withLock { $0.append(Fault(name: name, at: Date())) } }
+                let started = Date()
+                if (try? await action()) != nil { log.withLock { $0.append(Fault(name: name, started: started, at: Date())) } }
             }
             if ContinuousClock.now >= nextKill {
                 nextKill += killEvery
                 let index = Int.random(in: 0..<settings.workers)
                 let victim = workers.withLock { $0[index] }
+                let started = Date()
                 await victim.kill()
-                log.withLock { $0.append(Fault(name: "worker SIGKILL", at: Date())) }
                 if let replacement = try? ChildProcess(workerArguments, environment: environment) {
                     workers.withLock { $0[index] = replacement }
                 }
+                log.withLock { $0.append(Fault(name: "worker SIGKILL", started: started, at: Date())) }
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
