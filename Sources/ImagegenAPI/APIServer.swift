@@ -15,12 +15,17 @@ public enum APIServer {
         public var database: Database
         public var queue: TaskQueue
         public var backoff: BackoffPolicy
+        public var spend: SpendPolicy
         public var defaultModel: String
 
-        public init(database: Database, queue: TaskQueue, backoff: BackoffPolicy, defaultModel: String = "dall-e-3") {
+        public init(
+            database: Database, queue: TaskQueue, backoff: BackoffPolicy, spend: SpendPolicy = SpendPolicy(),
+            defaultModel: String = "dall-e-3"
+        ) {
             self.database = database
             self.queue = queue
             self.backoff = backoff
+            self.spend = spend
             self.defaultModel = defaultModel
         }
     }
@@ -35,13 +40,17 @@ public enum APIServer {
         let router = Router()
         router.add(middleware: ErrorMiddleware())
         router.get("healthz") { _, _ in try JSONResponse.make(status: .ok, body: ["status": "ok"]) }
+        let users = UserStore(database: dependencies.database)
+        let spend = SpendStore(database: dependencies.database, policy: dependencies.spend)
         ImageRoutes(
-            users: UserStore(database: dependencies.database),
+            users: users,
             tasks: TaskStore(database: dependencies.database),
+            spend: spend,
             queue: dependencies.queue,
             catalog: CatalogCache(store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel),
             backoff: dependencies.backoff
         ).register(on: router)
+        UsageRoutes(users: users, spend: spend).register(on: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "imagegen"),

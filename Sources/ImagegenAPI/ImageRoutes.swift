@@ -9,6 +9,7 @@ import ImagegenStore
 struct ImageRoutes: Sendable {
     let users: UserStore
     let tasks: TaskStore
+    let spend: SpendStore
     let queue: TaskQueue
     let catalog: CatalogCache
     let backoff: BackoffPolicy
@@ -23,7 +24,7 @@ struct ImageRoutes: Sendable {
     static let maxIdempotencyKeyLength = 255
 
     private func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let userID = try await authenticate(request)
+        let userID = try await users.authenticate(request)
         let body = try await request.body.collect(upTo: APIServer.maxBodyBytes)
         let json: JSONValue
         do {
@@ -54,21 +55,17 @@ struct ImageRoutes: Sendable {
             }
             return IdempotencyKey(key: key, requestDigest: imageRequest.digest)
         }
+        if let idempotencyKey, let earlier = try await tasks.earlierSubmission(userID: userID, idempotencyKey: idempotencyKey) {
+            return try respond(to: earlier)
+        }
+        try await checkLimits(userID: userID, cost: unitPrice * imageRequest.n)
         let taskID: UUID
-        switch try await tasks.create(
+        let submission = try await tasks.create(
             userID: userID, request: imageRequest, unitPrice: unitPrice, maxAttempts: backoff.maxAttempts, queue: queue.name,
             idempotencyKey: idempotencyKey
-        ) {
-        case .created(let id):
-            taskID = id
-        case .replayed(let id, let status):
-            return try accepted(id, status: status, headers: [Self.replayedField: "true"])
-        case .keyReused(let id):
-            throw APIError(
-                .conflict, code: "idempotency_key_reused",
-                message: "this Idempotency-Key was used with a different request (task \(id.uuidString.lowercased())); use a new key"
-            )
-        }
+        )
+        guard case .created(let id) = submission else { return try respond(to: submission) }
+        taskID = id
         let entry = QueueEntry(
             taskID: taskID, attempt: 0, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)
         )
@@ -84,6 +81,37 @@ struct ImageRoutes: Sendable {
         return try accepted(taskID, status: .queued)
     }
 
+    /// The answer to a submission an idempotency key already stands for.
+    private func respond(to earlier: Submission) throws -> Response {
+        switch earlier {
+        case .created(let id):
+            return try accepted(id, status: .queued)
+        case .replayed(let id, let status):
+            return try accepted(id, status: status, headers: [Self.replayedField: "true"])
+        case .keyReused(let id):
+            throw APIError(
+                .conflict, code: "idempotency_key_reused",
+                message: "this Idempotency-Key was used with a different request (task \(id.uuidString.lowercased())); use a new key"
+            )
+        }
+    }
+
+    /// Refuses a task that cannot fit the caller's limits now (402: paying more, not waiting
+    /// a moment, is what it takes). The worker's reservation stays the authority.
+    private func checkLimits(userID: UUID, cost: MicroDollars) async throws {
+        let usage = try await spend.usage(userID: userID)
+        for (name, period) in [("daily", usage.day), ("monthly", usage.month)] where !period.admits(cost) {
+            throw APIError(
+                .init(code: 402, reasonPhrase: "Payment Required"), code: "spend_limit_exceeded",
+                message: "this request costs \(cost) and would pass your \(name) limit of \(period.limit!)",
+                details: [
+                    "limit_usd": period.limit!.usd, "spent_usd": period.spent.usd, "reserved_usd": period.reserved.usd,
+                    "cost_usd": cost.usd, "resets_at": period.resetsAt.formatted(Date.ISO8601FormatStyle()),
+                ]
+            )
+        }
+    }
+
     private func accepted(_ taskID: UUID, status: TaskStatus, headers: HTTPFields = [:]) throws -> Response {
         let id = taskID.uuidString.lowercased()
         let statusURL = "/images/tasks/\(id)/status"
@@ -95,7 +123,7 @@ struct ImageRoutes: Sendable {
     }
 
     private func status(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let userID = try await authenticate(request)
+        let userID = try await users.authenticate(request)
         let taskID = try taskID(in: context)
         guard let snapshot = try await tasks.snapshot(taskID: taskID, userID: userID) else {
             throw APIError.taskNotFound
@@ -104,7 +132,7 @@ struct ImageRoutes: Sendable {
     }
 
     private func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let userID = try await authenticate(request)
+        let userID = try await users.authenticate(request)
         let taskID = try taskID(in: context)
         switch try await tasks.cancel(taskID: taskID, userID: userID) {
         case nil:
@@ -130,13 +158,4 @@ struct ImageRoutes: Sendable {
 
     private static let idempotencyKeyField = HTTPField.Name("Idempotency-Key")!
     private static let replayedField = HTTPField.Name("Idempotent-Replayed")!
-
-    private func authenticate(_ request: Request) async throws -> UUID {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw APIError.unauthorized
-        }
-        let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard let userID = try await users.authenticate(secret: secret) else { throw APIError.unauthorized }
-        return userID
-    }
 }

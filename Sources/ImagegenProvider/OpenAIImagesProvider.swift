@@ -38,11 +38,17 @@ public struct OpenAIImagesProvider: ImageProvider {
         } catch let error as CurlError {
             switch error.kind {
             case .timeout:
-                throw ProviderFailure(code: "provider_timeout", message: "no answer from the provider within \(timeoutMilliseconds) ms", isRetryable: true)
+                throw ProviderFailure(
+                    code: "provider_timeout", message: "no answer from the provider within \(timeoutMilliseconds) ms", isRetryable: true,
+                    providerMayHaveBilled: error.requestSent
+                )
             case .connect:
                 throw ProviderFailure(code: "provider_unreachable", message: "cannot connect to the provider: \(error.message)", isRetryable: true)
             case .transfer:
-                throw ProviderFailure(code: "provider_connection_error", message: "the connection to the provider failed: \(error.message)", isRetryable: true)
+                throw ProviderFailure(
+                    code: "provider_connection_error", message: "the connection to the provider failed: \(error.message)",
+                    isRetryable: true, providerMayHaveBilled: error.requestSent
+                )
             }
         } catch is CancellationError {
             throw ProviderFailure.abandoned
@@ -63,16 +69,24 @@ public struct OpenAIImagesProvider: ImageProvider {
 
     static func images(in body: [UInt8]) throws(ProviderFailure) -> [GeneratedImage] {
         guard let decoded = try? JSONDecoder().decode(GenerationResponse.self, from: Data(body)), !decoded.data.isEmpty else {
-            throw ProviderFailure(code: "malformed_response", message: "the provider's answer is not the Images API's JSON", isRetryable: true)
+            throw ProviderFailure(
+                code: "malformed_response", message: "the provider's answer is not the Images API's JSON", isRetryable: true,
+                providerMayHaveBilled: true
+            )
         }
         var images: [GeneratedImage] = []
         for (index, item) in decoded.data.enumerated() {
             guard let base64 = item.b64_json, let data = Data(base64Encoded: base64) else {
-                throw ProviderFailure(code: "invalid_image", message: "image \(index) is not valid base64", isRetryable: true)
+                throw ProviderFailure(
+                    code: "invalid_image", message: "image \(index) is not valid base64", isRetryable: true, providerMayHaveBilled: true
+                )
             }
             let bytes = Array(data)
             guard let image = ImageInspector.inspect(bytes) else {
-                throw ProviderFailure(code: "invalid_image", message: "image \(index) does not decode to a PNG, JPEG or WebP image", isRetryable: true)
+                throw ProviderFailure(
+                    code: "invalid_image", message: "image \(index) does not decode to a PNG, JPEG or WebP image", isRetryable: true,
+                    providerMayHaveBilled: true
+                )
             }
             images.append(GeneratedImage(bytes: bytes, mediaType: image.mediaType, revisedPrompt: item.revised_prompt))
         }

@@ -8,20 +8,28 @@ public struct ProviderFailure: Error, Sendable, Equatable, CustomStringConvertib
     /// How long the provider asked us to wait, from `Retry-After`.
     public let retryAfterMilliseconds: Int64?
     public let httpStatus: Int?
+    /// Whether the provider may have generated (and billed) images we never received: the
+    /// request was sent but the answer was lost or unreadable. An error answer means it did not.
+    public let providerMayHaveBilled: Bool
 
-    public init(code: String, message: String, isRetryable: Bool, retryAfterMilliseconds: Int64? = nil, httpStatus: Int? = nil) {
+    public init(
+        code: String, message: String, isRetryable: Bool, retryAfterMilliseconds: Int64? = nil, httpStatus: Int? = nil,
+        providerMayHaveBilled: Bool = false
+    ) {
         self.code = code
         self.message = message
         self.isRetryable = isRetryable
         self.retryAfterMilliseconds = retryAfterMilliseconds
         self.httpStatus = httpStatus
+        self.providerMayHaveBilled = providerMayHaveBilled
     }
 
     public var description: String { "\(code): \(message)" }
 
     /// The worker gave up on the call (it is shutting down); the task goes back to the queue.
     public static let abandoned = ProviderFailure(
-        code: "attempt_abandoned", message: "the worker stopped before the provider answered", isRetryable: true
+        code: "attempt_abandoned", message: "the worker stopped before the provider answered", isRetryable: true,
+        providerMayHaveBilled: true
     )
 
     /// Classifies an error answer from an OpenAI-compatible API.

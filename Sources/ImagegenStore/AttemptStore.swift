@@ -7,32 +7,64 @@ import PostgresClient
 /// so a worker that lost its lease cannot overwrite a newer attempt or charge twice.
 public struct AttemptStore: Sendable {
     let database: Database
+    let spend: SpendPolicy
+    /// The clock that decides which day and month a reservation counts against.
+    let now: @Sendable () -> Date
 
-    public init(database: Database) {
+    public init(database: Database, spend: SpendPolicy = SpendPolicy(), now: @escaping @Sendable () -> Date = Date.init) {
         self.database = database
+        self.spend = spend
+        self.now = now
     }
 
     /// Starts the next attempt, or returns nil when the task is in no state to run.
     ///
-    /// A task still marked `running` is accepted: it was redelivered because the worker
-    /// that held it stopped heartbeating. If that was its last attempt the task fails as
-    /// `worker_lost` rather than running forever; if its owner asked to cancel, it is canceled.
+    /// The attempt's price is reserved against the user's spend limits in the same
+    /// transaction; a task that would pass a limit fails as `spend_limit_exceeded` and is
+    /// never sent to the provider. A task still marked `running` is accepted: it was
+    /// redelivered because the worker that held it stopped heartbeating, so the earlier
+    /// attempt's reservation becomes unsettled (it may have been billed). If that was its
+    /// last attempt the task fails as `worker_lost` rather than running forever; if its
+    /// owner asked to cancel, it is canceled.
     public func beginAttempt(taskID: UUID) async throws -> TaskAttempt? {
-        try await database.transaction { connection in
+        let periods = spend.periods(at: now())
+        let policy = spend
+        return try await database.transaction { connection in
             let id = PostgresValue.text(taskID.uuidString)
             guard let current = try connection.query(
                 """
-                SELECT status, attempts, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested
+                SELECT status, attempts, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested,
+                       user_id, unit_price_micro_usd * n AS price
                 FROM tasks WHERE id = $1 FOR UPDATE
                 """,
                 [id]
             ).first, let status = TaskStatus(rawValue: try current.string("status")), !status.isTerminal else { return nil }
+            let attempts = Int(try current.int("attempts"))
+            if status == .running {
+                try SpendLedger.resolve(taskID: taskID, attempt: attempts, as: .unsettled, on: connection)
+            }
             if try current.bool("cancel_requested") {
                 try Self.end(taskID, as: .canceled, error: nil, on: connection)
                 return nil
             }
-            if status == .running, try current.int("attempts") >= current.int("max_attempts") {
+            if status == .running, attempts >= Int(try current.int("max_attempts")) {
                 let error = TaskError(code: "worker_lost", message: "the worker running the last attempt stopped without finishing it")
+                try Self.end(taskID, as: .failed, error: error, on: connection)
+                return nil
+            }
+            do {
+                try SpendLedger.reserve(
+                    taskID: taskID, attempt: attempts + 1, userID: UUID(uuidString: try current.string("user_id"))!,
+                    amount: MicroDollars(try current.int("price")), periods: periods, policy: policy, on: connection
+                )
+            } catch let exceeded as SpendLedger.LimitExceeded {
+                let resets = exceeded.period == "day" ? periods.dayResetsAt : periods.monthResetsAt
+                let error = TaskError(
+                    code: "spend_limit_exceeded",
+                    message: "this task (\(MicroDollars(try current.int("price")))) would pass the \(exceeded.period == "day" ? "daily" : "monthly") "
+                        + "limit of \(exceeded.limit) (\(exceeded.committed) already spent or reserved); it resets at "
+                        + resets.formatted(Date.ISO8601FormatStyle())
+                )
                 try Self.end(taskID, as: .failed, error: error, on: connection)
                 return nil
             }
@@ -97,6 +129,7 @@ public struct AttemptStore: Sendable {
                     )
                 }
             }
+            try SpendLedger.resolve(taskID: attempt.taskID, attempt: attempt.attempt, as: .settled(cost), on: connection)
             try connection.query(
                 """
                 INSERT INTO charges (task_id, user_id, attempt, amount_micro_usd, images, model, size, quality)
@@ -113,10 +146,14 @@ public struct AttemptStore: Sendable {
         }
     }
 
-    /// Marks the attempt failed but to be tried again after `delayMilliseconds`.
-    public func scheduleRetry(_ attempt: TaskAttempt, delayMilliseconds: Int64, error: TaskError) async throws -> AttemptOutcome {
+    /// Marks the attempt failed but to be tried again after `delayMilliseconds`. Its
+    /// reservation is released, or kept as unsettled when the provider may have billed.
+    public func scheduleRetry(
+        _ attempt: TaskAttempt, delayMilliseconds: Int64, error: TaskError, providerMayHaveBilled: Bool
+    ) async throws -> AttemptOutcome {
         try await database.transaction { connection in
             guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
+            try Self.closeReservation(of: attempt, providerMayHaveBilled: providerMayHaveBilled, on: connection)
             if cancelRequested {
                 try Self.end(attempt.taskID, as: .canceled, error: error, on: connection)
                 return .canceled
@@ -133,30 +170,43 @@ public struct AttemptStore: Sendable {
         }
     }
 
-    /// Ends the task as `failed` after its latest attempt.
-    public func fail(_ attempt: TaskAttempt, error: TaskError) async throws -> AttemptOutcome {
+    /// Ends the task as `failed` after its latest attempt, closing its reservation as `scheduleRetry` does.
+    public func fail(_ attempt: TaskAttempt, error: TaskError, providerMayHaveBilled: Bool) async throws -> AttemptOutcome {
         try await database.transaction { connection in
             guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
+            try Self.closeReservation(of: attempt, providerMayHaveBilled: providerMayHaveBilled, on: connection)
             try Self.end(attempt.taskID, as: cancelRequested ? .canceled : .failed, error: error, on: connection)
             return cancelRequested ? .canceled : .recorded
         }
     }
 
-    /// Undoes an attempt the worker gave up on while shutting down, so that the task
-    /// waits in `queued` again without having used up an attempt.
+    /// Returns a task whose attempt the worker gave up on while shutting down to `queued`,
+    /// with one more attempt allowed, so the abandoned one does not count against it.
+    /// Attempt numbers only grow, so they stay unique fencing tokens. The provider call was
+    /// cut off mid-flight, so its reservation stays counted as unsettled.
     public func handBack(_ attempt: TaskAttempt) async throws -> AttemptOutcome {
         try await database.transaction { connection in
             guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
+            try SpendLedger.resolve(taskID: attempt.taskID, attempt: attempt.attempt, as: .unsettled, on: connection)
             if cancelRequested {
                 try Self.end(attempt.taskID, as: .canceled, error: nil, on: connection)
                 return .canceled
             }
             try connection.query(
-                "UPDATE tasks SET status = 'queued', attempts = attempts - 1, heartbeat_at = NULL, updated_at = now() WHERE id = $1",
+                """
+                UPDATE tasks SET status = 'queued', max_attempts = max_attempts + 1, heartbeat_at = NULL, updated_at = now()
+                WHERE id = $1
+                """,
                 [.text(attempt.taskID.uuidString)]
             )
             return .recorded
         }
+    }
+
+    private static func closeReservation(of attempt: TaskAttempt, providerMayHaveBilled: Bool, on connection: PostgresConnection) throws {
+        try SpendLedger.resolve(
+            taskID: attempt.taskID, attempt: attempt.attempt, as: providerMayHaveBilled ? .unsettled : .released, on: connection
+        )
     }
 
     /// Locks the task if `attempt` is still its current one; returns whether its owner

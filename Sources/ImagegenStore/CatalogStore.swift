@@ -1,3 +1,4 @@
+import Foundation
 import ImagegenCore
 import PostgresClient
 
@@ -44,4 +45,40 @@ public struct CatalogStore: Sendable {
         }
         return ModelCatalog(models: models, prices: prices, defaultModel: defaultModel)
     }
+
+    /// Adds a price that takes effect at `effectiveFrom` (now when nil); earlier prices stay,
+    /// so tasks and reports of the past keep the price that was in force for them.
+    public func setPrice(
+        model: String, size: String, quality: String, unitPrice: MicroDollars, effectiveFrom: Date?
+    ) async throws -> PriceChange {
+        try await database.transaction { connection in
+            guard let spec = try connection.query(
+                "SELECT array_to_string(sizes, ',') AS sizes, array_to_string(qualities, ',') AS qualities FROM models WHERE name = $1",
+                [.text(model)]
+            ).first else { return .unknownModel }
+            guard try spec.string("sizes").split(separator: ",").contains(Substring(size)),
+                  try spec.string("qualities").split(separator: ",").contains(Substring(quality)) else { return .unknownOption }
+            let row = try connection.query(
+                """
+                INSERT INTO prices (model, size, quality, unit_price_micro_usd, effective_from)
+                VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()))
+                ON CONFLICT (model, size, quality, effective_from) DO UPDATE SET unit_price_micro_usd = excluded.unit_price_micro_usd
+                RETURNING \(rfc3339("effective_from")) AS effective_from
+                """,
+                [
+                    .text(model), .text(size), .text(quality), .int(unitPrice.value),
+                    .optional(effectiveFrom.map { $0.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }),
+                ]
+            ).first!
+            return .set(effectiveFrom: try row.string("effective_from"))
+        }
+    }
+}
+
+/// What `setPrice` did.
+public enum PriceChange: Sendable, Equatable {
+    case set(effectiveFrom: String)
+    case unknownModel
+    /// The model does not offer that size or quality.
+    case unknownOption
 }

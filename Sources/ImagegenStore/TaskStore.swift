@@ -40,17 +40,10 @@ public struct TaskStore: Sendable {
                     [user, key, .bytes(idempotencyKey.requestDigest), .text(taskID.uuidString)]
                 )
                 if claimed.affectedRows == 0 {
-                    let earlier = try connection.query(
-                        """
-                        SELECT k.request_digest = $3 AS same_request, k.task_id, t.status
-                        FROM idempotency_keys k JOIN tasks t ON t.id = k.task_id
-                        WHERE k.user_id = $1 AND k.key = $2
-                        """,
-                        [user, key, .bytes(idempotencyKey.requestDigest)]
-                    ).first!
-                    let earlierID = UUID(uuidString: try earlier.string("task_id"))!
-                    guard try earlier.bool("same_request") else { return .keyReused(earlierID) }
-                    return .replayed(earlierID, TaskStatus(rawValue: try earlier.string("status")) ?? .queued)
+                    guard let earlier = try Self.earlierSubmission(userID: userID, idempotencyKey: idempotencyKey, on: connection) else {
+                        throw PostgresError(.statement, "the idempotency key's row changed while it was claimed; retry the request")
+                    }
+                    return earlier
                 }
             }
             try connection.query(
@@ -67,6 +60,30 @@ public struct TaskStore: Sendable {
             )
             return .created(taskID)
         }
+    }
+
+    /// The task an unexpired idempotency key already stands for, if any: a replay of the
+    /// same request, or a reuse of the key for a different one.
+    public func earlierSubmission(userID: UUID, idempotencyKey: IdempotencyKey) async throws -> Submission? {
+        try await database.run { connection in
+            try Self.earlierSubmission(userID: userID, idempotencyKey: idempotencyKey, on: connection)
+        }
+    }
+
+    private static func earlierSubmission(
+        userID: UUID, idempotencyKey: IdempotencyKey, on connection: PostgresConnection
+    ) throws -> Submission? {
+        guard let earlier = try connection.query(
+            """
+            SELECT k.request_digest = $3 AS same_request, k.task_id, t.status
+            FROM idempotency_keys k JOIN tasks t ON t.id = k.task_id
+            WHERE k.user_id = $1 AND k.key = $2 AND k.created_at >= now() - $4 * interval '1 hour'
+            """,
+            [.text(userID.uuidString), .text(idempotencyKey.key), .bytes(idempotencyKey.requestDigest), .int(idempotencyKeyLifetimeHours)]
+        ).first else { return nil }
+        let taskID = UUID(uuidString: try earlier.string("task_id"))!
+        guard try earlier.bool("same_request") else { return .keyReused(taskID) }
+        return .replayed(taskID, TaskStatus(rawValue: try earlier.string("status")) ?? .queued)
     }
 
     /// Cancels the owner's task: at once when it waits, at the end of its attempt when it runs.

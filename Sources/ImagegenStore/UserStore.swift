@@ -52,4 +52,42 @@ public struct UserStore: Sendable {
         }
         return try rows.first.flatMap { UUID(uuidString: try $0.string("user_id")) }
     }
+
+    /// A user named by id or by name; nil when none matches. A name shared by several
+    /// users is ambiguous and throws.
+    public func find(_ reference: String) async throws -> User? {
+        let rows = try await database.run { connection in
+            try connection.query(
+                """
+                SELECT id, name, daily_limit_micro_usd, monthly_limit_micro_usd FROM users
+                WHERE id::text = lower($1) OR name = $1 LIMIT 2
+                """,
+                [.text(reference)]
+            )
+        }
+        guard rows.count <= 1 else { throw AmbiguousUser(name: reference) }
+        return try rows.first.map { row in
+            User(
+                id: UUID(uuidString: try row.string("id"))!, name: try row.string("name"),
+                dailyLimit: try row.optionalInt("daily_limit_micro_usd").map(MicroDollars.init),
+                monthlyLimit: try row.optionalInt("monthly_limit_micro_usd").map(MicroDollars.init)
+            )
+        }
+    }
+
+    /// Sets a user's own limits; nil falls back to the configured defaults.
+    public func setLimits(userID: UUID, daily: MicroDollars?, monthly: MicroDollars?) async throws {
+        try await database.run { connection in
+            try connection.query(
+                "UPDATE users SET daily_limit_micro_usd = $2, monthly_limit_micro_usd = $3 WHERE id = $1",
+                [.text(userID.uuidString), .optional(daily.map { String($0.value) }), .optional(monthly.map { String($0.value) })]
+            )
+        }
+    }
+}
+
+/// More than one user has the name an operator gave.
+public struct AmbiguousUser: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String { "more than one user is named '\(name)'; use the user id" }
 }

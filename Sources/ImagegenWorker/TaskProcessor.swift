@@ -75,14 +75,16 @@ public struct TaskProcessor: Sendable {
     private func handle(_ failure: ProviderFailure, of attempt: TaskAttempt, entry: QueueEntry, logger: Logger) async throws {
         let error = TaskError(code: failure.code, message: failure.message)
         guard failure.isRetryable, attempt.attempt < attempt.maxAttempts else {
-            if try await persist({ try await attempts.fail(attempt, error: error) }, logger: logger) != .superseded {
+            if try await persist({ try await attempts.fail(attempt, error: error, providerMayHaveBilled: failure.providerMayHaveBilled) }, logger: logger) != .superseded {
                 logger.warning("task failed", metadata: ["code": "\(failure.code)", "reason": "\(failure.message)"])
                 try await queue.acknowledge(taskID: attempt.taskID)
             }
             return
         }
         let delay = entry.backoff.delay(afterAttempt: attempt.attempt, retryAfterMilliseconds: failure.retryAfterMilliseconds)
-        switch try await persist({ try await attempts.scheduleRetry(attempt, delayMilliseconds: delay, error: error) }, logger: logger) {
+        switch try await persist({ try await attempts.scheduleRetry(
+            attempt, delayMilliseconds: delay, error: error, providerMayHaveBilled: failure.providerMayHaveBilled
+        ) }, logger: logger) {
         case .recorded:
             var next = entry
             next.attempt = attempt.attempt

@@ -16,6 +16,7 @@ struct Configuration: Sendable {
     var host: String
     var port: Int
     var backoff: BackoffPolicy
+    var spend: SpendPolicy
     var defaultModel: String
     var migrationsDirectory: String
     var logLevel: String
@@ -59,6 +60,21 @@ struct Configuration: Sendable {
             capMilliseconds: Int64(try number("RETRY_CAP_MS", 300_000, 1...86_400_000)),
             maxAttempts: try number("RETRY_MAX_ATTEMPTS", 5, 1...100)
         )
+        func limit(_ name: String) throws -> MicroDollars? {
+            guard let raw = environment[name], !raw.isEmpty else { return nil }
+            guard let amount = MicroDollars(usd: raw) else {
+                throw Problem(variable: name, message: "expected an amount in USD such as 5 or 0.50, got '\(raw)'")
+            }
+            return amount
+        }
+        let zoneName = text("SPEND_TIME_ZONE", "UTC")
+        guard let timeZone = TimeZone(identifier: zoneName) else {
+            throw Problem(variable: "SPEND_TIME_ZONE", message: "expected a time zone name such as UTC or Europe/Berlin, got '\(zoneName)'")
+        }
+        let spend = SpendPolicy(
+            defaultDailyLimit: try limit("DEFAULT_DAILY_LIMIT_USD"), defaultMonthlyLimit: try limit("DEFAULT_MONTHLY_LIMIT_USD"),
+            timeZone: timeZone
+        )
         let logLevel = text("LOG_LEVEL", "info")
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw Problem(variable: "LOG_LEVEL", message: "expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")
@@ -75,6 +91,7 @@ struct Configuration: Sendable {
             host: text("HOST", "127.0.0.1"),
             port: try number("PORT", 8080, 1...65_535),
             backoff: backoff,
+            spend: spend,
             defaultModel: text("DEFAULT_MODEL", "dall-e-3"),
             migrationsDirectory: text("MIGRATIONS_DIR", "migrations"),
             logLevel: logLevel

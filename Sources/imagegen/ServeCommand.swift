@@ -10,7 +10,10 @@ struct ServeCommand: AsyncParsableCommand {
         let queue = try await runtime.connectQueue()
         let configuration = runtime.configuration
         let application = APIServer.makeApplication(
-            .init(database: runtime.database, queue: queue, backoff: configuration.backoff, defaultModel: configuration.defaultModel),
+            .init(
+                database: runtime.database, queue: queue, backoff: configuration.backoff, spend: configuration.spend,
+                defaultModel: configuration.defaultModel
+            ),
             host: configuration.host,
             port: configuration.port,
             logger: runtime.logger

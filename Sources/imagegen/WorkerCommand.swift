@@ -50,7 +50,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let leaseMilliseconds = Int64(leaseSeconds) * 1000
         let worker = Worker(
             queue: queue,
-            processor: TaskProcessor(attempts: AttemptStore(database: runtime.database), queue: queue, provider: provider, logger: runtime.logger),
+            processor: TaskProcessor(
+                attempts: AttemptStore(database: runtime.database, spend: configuration.spend), queue: queue, provider: provider, logger: runtime.logger),
             reconciler: Reconciler(
                 queue: queue, recovery: RecoveryStore(database: runtime.database), backoff: configuration.backoff,
                 leaseMilliseconds: leaseMilliseconds, logger: runtime.logger

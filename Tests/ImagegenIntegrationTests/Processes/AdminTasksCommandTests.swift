@@ -20,7 +20,7 @@ struct AdminTasksCommandTests {
         let taskID = try await TaskStore(database: database).createTask(userID: user.id, maxAttempts: 1, queue: queueName)
         let attempts = AttemptStore(database: database)
         let attempt = try #require(try await attempts.beginAttempt(taskID: taskID))
-        _ = try await attempts.fail(attempt, error: TaskError(code: "provider_unavailable", message: "HTTP 500 five times"))
+        _ = try await attempts.fail(attempt, error: TaskError(code: "provider_unavailable", message: "HTTP 500 five times"), providerMayHaveBilled: false)
         let id = taskID.uuidString.lowercased()
 
         let list = try ChildProcess.run(["admin", "tasks", "list", "--status", "failed", "--limit", "1000"], environment: environment)

@@ -54,7 +54,7 @@ struct ReconcilerTests {
         let f = try await fixture()
         let taskID = try await f.newTask()
         let attempt = try #require(try await f.attempts.beginAttempt(taskID: taskID))
-        _ = try await f.attempts.scheduleRetry(attempt, delayMilliseconds: 60_000, error: TaskError(code: "rate_limited", message: "429"))
+        _ = try await f.attempts.scheduleRetry(attempt, delayMilliseconds: 60_000, error: TaskError(code: "rate_limited", message: "429"), providerMayHaveBilled: false)
 
         #expect(try await f.reconciler.reconcile() == 1)
         #expect(try await f.queue.depth() == (0, 1, 0))

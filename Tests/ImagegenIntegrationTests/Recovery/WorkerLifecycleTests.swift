@@ -13,7 +13,7 @@ struct WorkerLifecycleTests {
         try await system.database.run { connection in
             try connection.query(
                 """
-                SELECT t.status, t.attempts, (SELECT count(*) FROM charges c WHERE c.task_id = t.id) AS charges
+                SELECT t.status, t.attempts, t.max_attempts, (SELECT count(*) FROM charges c WHERE c.task_id = t.id) AS charges
                 FROM tasks t WHERE t.id = $1
                 """,
                 [.text(taskID)]
@@ -87,13 +87,13 @@ struct WorkerLifecycleTests {
         #expect(clock.now - stopping < .seconds(2))
         let row = try await row(system, taskID)
         #expect(try row.string("status") == "queued")
-        #expect(try row.int("attempts") == 0)
+        #expect(try row.int("max_attempts") == 4)
         #expect(try await system.queue.depth() == (1, 0, 0))
 
         let next = system.makeWorker(.init(concurrency: 1, leaseMilliseconds: 3_000))
         let again = Task { await next.run() }
         defer { again.cancel() }
         #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
-        #expect(try await self.row(system, taskID).int("attempts") == 1)
+        #expect(try await self.row(system, taskID).int("attempts") == 2)
     }
 }

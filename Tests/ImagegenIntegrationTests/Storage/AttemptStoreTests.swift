@@ -18,7 +18,7 @@ struct AttemptStoreTests {
             return try await database.run { connection in
                 try connection.query(
                     """
-                    SELECT t.status, t.attempts, t.error_code,
+                    SELECT t.status, t.attempts, t.max_attempts, t.error_code,
                            (SELECT count(*) FROM charges WHERE task_id = t.id) AS charges,
                            (SELECT count(*) FROM task_images WHERE task_id = t.id) AS images,
                            (SELECT attempt FROM charges WHERE task_id = t.id) AS charged_attempt
@@ -45,7 +45,7 @@ struct AttemptStoreTests {
     func staleAttemptIsFenced() async throws {
         let f = try await fixture()
         let first = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
-        #expect(try await f.attempts.scheduleRetry(first, delayMilliseconds: 0, error: error) == .recorded)
+        #expect(try await f.attempts.scheduleRetry(first, delayMilliseconds: 0, error: error, providerMayHaveBilled: false) == .recorded)
         let second = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
         #expect(second.attempt == first.attempt + 1)
 
@@ -84,19 +84,21 @@ struct AttemptStoreTests {
     func finishedTaskDoesNotRestart() async throws {
         let f = try await fixture()
         let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
-        #expect(try await f.attempts.fail(attempt, error: TaskError(code: "content_policy_violation", message: "no")) == .recorded)
+        #expect(try await f.attempts.fail(attempt, error: TaskError(code: "content_policy_violation", message: "no"), providerMayHaveBilled: false) == .recorded)
         #expect(try await f.attempts.beginAttempt(taskID: f.taskID) == nil)
     }
 
     @Test("handing an attempt back returns the task to queued without using up an attempt")
     func handBackRestoresAttempt() async throws {
-        let f = try await fixture()
+        let f = try await fixture(maxAttempts: 1)
         let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
         #expect(try await f.attempts.handBack(attempt) == .recorded)
         let row = try await f.row()
         #expect(try row.string("status") == "queued")
-        #expect(try row.int("attempts") == 0)
+        #expect(try row.int("max_attempts") == 2)
         #expect(try await f.attempts.handBack(attempt) == .superseded)
+        let next = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        #expect(next.attempt == 2)
     }
 
     @Test("canceling a waiting task ends it at once; a canceled task never starts")
@@ -114,7 +116,7 @@ struct AttemptStoreTests {
         let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
         #expect(try await f.tasks.cancel(taskID: f.taskID, userID: f.userID) == .requested)
         #expect(try await f.row().string("status") == "running")
-        #expect(try await f.attempts.scheduleRetry(attempt, delayMilliseconds: 10, error: error) == .canceled)
+        #expect(try await f.attempts.scheduleRetry(attempt, delayMilliseconds: 10, error: error, providerMayHaveBilled: false) == .canceled)
         let row = try await f.row()
         #expect(try row.string("status") == "canceled")
         #expect(try row.int("charges") == 0)

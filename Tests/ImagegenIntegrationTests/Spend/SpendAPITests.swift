@@ -1,0 +1,52 @@
+import Foundation
+import ImagegenCore
+import ImagegenStore
+import Testing
+
+@Suite("Limits at the API: 402 before queuing a task that cannot fit, and GET /me/usage")
+struct SpendAPITests {
+    @Test("once reservations fill the daily limit, a submission is refused with 402 and the limit's figures")
+    func submitOverLimit() async throws {
+        let system = try await RunningSystem.start(worker: nil)
+        defer { Task { await system.stop() } }
+        let (user, key) = try await system.createUser()
+        try await UserStore(database: system.database).setLimits(userID: user.id, daily: MicroDollars(50_000), monthly: nil)
+        let first = try #require(try await system.submit(key: key, #"{"prompt": "fits"}"#).json["task_id"] as? String)
+        _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: first)!))
+
+        let refused = try await system.submit(key: key, #"{"prompt": "does not fit"}"#)
+        #expect(refused.status == 402)
+        let error = try #require(refused.json["error"] as? [String: Any])
+        #expect(error["code"] as? String == "spend_limit_exceeded")
+        #expect(error["limit_usd"] as? String == "0.050000")
+        #expect(error["spent_usd"] as? String == "0.000000")
+        #expect(error["reserved_usd"] as? String == "0.040000")
+        #expect((error["resets_at"] as? String)?.hasSuffix("T00:00:00Z") == true)
+        let count = try await system.database.run { connection in
+            try connection.query("SELECT count(*) AS n FROM tasks WHERE user_id = $1", [.text(user.id.uuidString)])
+        }.first!.int("n")
+        #expect(count == 1)
+    }
+
+    @Test("GET /me/usage shows limits, spend, reservations and reset times; defaults apply without own limits")
+    func usage() async throws {
+        let system = try await RunningSystem.start(worker: nil)
+        defer { Task { await system.stop() } }
+        let (user, key) = try await system.createUser()
+        try await UserStore(database: system.database).setLimits(userID: user.id, daily: MicroDollars(1_000_000), monthly: nil)
+        let taskID = try #require(try await system.submit(key: key, #"{"prompt": "count me"}"#).json["task_id"] as? String)
+        _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: taskID)!))
+
+        let result = try await system.request("GET", "/me/usage", key: key)
+        #expect(result.status == 200)
+        #expect(result.json["time_zone"] as? String == "GMT")
+        let day = try #require(result.json["day"] as? [String: Any])
+        #expect(day["limit_usd"] as? String == "1.000000")
+        #expect(day["reserved_usd"] as? String == "0.040000")
+        #expect(day["remaining_usd"] as? String == "0.960000")
+        let month = try #require(result.json["month"] as? [String: Any])
+        #expect(month["limit_usd"] is NSNull)
+        #expect((month["starts_on"] as? String)?.hasSuffix("-01") == true)
+        #expect(try await system.request("GET", "/me/usage", key: nil).status == 401)
+    }
+}

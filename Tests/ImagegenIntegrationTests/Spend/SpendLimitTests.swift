@@ -1,0 +1,131 @@
+import Foundation
+import ImagegenCore
+import ImagegenStore
+import PostgresClient
+import Synchronization
+import Testing
+
+@Suite("Spend limits: reserve before the provider call, settle or release after")
+struct SpendLimitTests {
+    /// A clock the test moves by hand.
+    final class ManualClock: Sendable {
+        private let instant: Mutex<Date>
+        init(_ text: String) { instant = Mutex(try! Date(text, strategy: .iso8601)) }
+        func set(_ text: String) { instant.withLock { $0 = try! Date(text, strategy: .iso8601) } }
+        var now: Date { instant.withLock { $0 } }
+    }
+
+    private struct Fixture {
+        let database: Database
+        let tasks: TaskStore
+        let attempts: AttemptStore
+        let spend: SpendStore
+        let userID: UUID
+
+        func newTask() async throws -> UUID { try await tasks.createTask(userID: userID) }
+
+        func status(_ taskID: UUID) async throws -> (String, String?) {
+            let row = try await database.run { connection in
+                try connection.query("SELECT status, error_code FROM tasks WHERE id = $1", [.text(taskID.uuidString)])
+            }.first!
+            return (try row.string("status"), try row.optionalString("error_code"))
+        }
+    }
+
+    private func fixture(daily: Int64?, monthly: Int64?, clock: ManualClock) async throws -> Fixture {
+        let database = try await TestEnvironment.database()
+        let (user, _) = try await UserStore(database: database).createUser(
+            name: "limited", dailyLimit: daily.map(MicroDollars.init), monthlyLimit: monthly.map(MicroDollars.init)
+        )
+        return Fixture(
+            database: database, tasks: TaskStore(database: database),
+            attempts: AttemptStore(database: database, now: { clock.now }),
+            spend: SpendStore(database: database, policy: SpendPolicy(), now: { clock.now }), userID: user.id
+        )
+    }
+
+    private let image = StoredImage(mediaType: "image/png", bytes: [1], revisedPrompt: nil)
+
+    @Test("a limit for exactly three images admits three attempts and fails the fourth without a provider call")
+    func limitIsExact() async throws {
+        let clock = ManualClock("2026-03-10T12:00:00Z")
+        let f = try await fixture(daily: 120_000, monthly: nil, clock: clock)
+        for _ in 0..<3 { _ = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask())) }
+        let fourth = try await f.newTask()
+        #expect(try await f.attempts.beginAttempt(taskID: fourth) == nil)
+        let (status, code) = try await f.status(fourth)
+        #expect(status == "failed")
+        #expect(code == "spend_limit_exceeded")
+        let usage = try await f.spend.usage(userID: f.userID)
+        #expect(usage.day.reserved == MicroDollars(120_000))
+        #expect(usage.day.spent == .zero)
+    }
+
+    @Test("the daily limit resets at midnight UTC (injected clock)")
+    func dailyLimitResets() async throws {
+        let clock = ManualClock("2026-03-10T23:59:59Z")
+        let f = try await fixture(daily: 40_000, monthly: nil, clock: clock)
+        _ = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask()))
+        #expect(try await f.attempts.beginAttempt(taskID: try await f.newTask()) == nil)
+        clock.set("2026-03-11T00:00:01Z")
+        _ = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask()))
+        let usage = try await f.spend.usage(userID: f.userID)
+        #expect(usage.day.startsOn == "2026-03-11")
+        #expect(usage.day.reserved == MicroDollars(40_000))
+        #expect(usage.month.reserved == MicroDollars(80_000))
+        #expect(usage.day.resetsAt == (try Date("2026-03-12T00:00:00Z", strategy: .iso8601)))
+    }
+
+    @Test("the monthly limit blocks even when the day has room")
+    func monthlyLimitBlocks() async throws {
+        let clock = ManualClock("2026-04-01T10:00:00Z")
+        let f = try await fixture(daily: 1_000_000, monthly: 80_000, clock: clock)
+        _ = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask()))
+        clock.set("2026-04-02T10:00:00Z")
+        _ = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask()))
+        clock.set("2026-04-03T10:00:00Z")
+        let blocked = try await f.newTask()
+        #expect(try await f.attempts.beginAttempt(taskID: blocked) == nil)
+        #expect(try await f.status(blocked).1 == "spend_limit_exceeded")
+        let usage = try await f.spend.usage(userID: f.userID)
+        #expect(usage.day.admits(MicroDollars(40_000)))
+        #expect(!usage.month.admits(MicroDollars(40_000)))
+    }
+
+    @Test("success settles at the real cost; a definite provider error releases; an unknown outcome stays counted")
+    func settleReleaseUnsettle() async throws {
+        let clock = ManualClock("2026-05-05T08:00:00Z")
+        let f = try await fixture(daily: nil, monthly: nil, clock: clock)
+        let error = TaskError(code: "x", message: "x")
+
+        let succeeded = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask()))
+        _ = try await f.attempts.complete(succeeded, images: [image], cost: MicroDollars(40_000))
+        let released = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask()))
+        _ = try await f.attempts.fail(released, error: error, providerMayHaveBilled: false)
+        let unknown = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask()))
+        _ = try await f.attempts.scheduleRetry(unknown, delayMilliseconds: 0, error: error, providerMayHaveBilled: true)
+
+        let usage = try await f.spend.usage(userID: f.userID)
+        #expect(usage.day.spent == MicroDollars(40_000))
+        #expect(usage.day.reserved == MicroDollars(40_000))
+    }
+
+    @Test("a crash between reservation and settlement leaves the reservation counted, and the report shows it unsettled")
+    func crashKeepsReservation() async throws {
+        let clock = ManualClock("1998-06-15T09:00:00Z")
+        let f = try await fixture(daily: 80_000, monthly: nil, clock: clock)
+        let taskID = try await f.newTask()
+        _ = try #require(try await f.attempts.beginAttempt(taskID: taskID))
+        // The worker died mid-call; the task is redelivered and starts again.
+        let second = try #require(try await f.attempts.beginAttempt(taskID: taskID))
+        #expect(try await f.spend.usage(userID: f.userID).day.reserved == MicroDollars(80_000))
+        #expect(try await f.attempts.beginAttempt(taskID: try await f.newTask()) == nil)
+
+        _ = try await f.attempts.complete(second, images: [image], cost: MicroDollars(40_000))
+        let usage = try await f.spend.usage(userID: f.userID)
+        #expect(usage.day.spent == MicroDollars(40_000))
+        #expect(usage.day.reserved == MicroDollars(40_000))
+        let report = try await CostReport.load(from: "1998-06-15", to: "1998-06-15", userID: f.userID, database: f.database)
+        #expect(report.total.unsettled == MicroDollars(40_000))
+    }
+}
