@@ -24,29 +24,23 @@ struct UsersCommand: AsyncParsableCommand {
         @Argument(help: "The user's id or name.")
         var user: String
 
-        @Option(help: "Daily spend limit in USD, e.g. 5 or 0.50.")
-        var dailyLimitUsd: String?
-
-        @Option(help: "Monthly spend limit in USD.")
-        var monthlyLimitUsd: String?
+        @OptionGroup var limits: LimitOptions
 
         @Flag(help: "Remove the user's own limits, so the configured defaults apply.")
         var clear = false
 
         func validate() throws {
-            guard clear != (dailyLimitUsd != nil || monthlyLimitUsd != nil) else {
+            guard clear != (limits.dailyLimitUsd != nil || limits.monthlyLimitUsd != nil) else {
                 throw ValidationError("give --daily-limit-usd and/or --monthly-limit-usd, or --clear alone")
             }
-            _ = try usdAmount(dailyLimitUsd, option: "--daily-limit-usd")
-            _ = try usdAmount(monthlyLimitUsd, option: "--monthly-limit-usd")
         }
 
         func run() async throws {
             let runtime = try await Runtime.start(label: "imagegen.admin")
             let users = UserStore(database: runtime.database)
             guard let found = try await users.find(user) else { throw StartupFailure(description: "no user with id or name '\(user)'") }
-            let daily = clear ? nil : try usdAmount(dailyLimitUsd, option: "--daily-limit-usd") ?? found.dailyLimit
-            let monthly = clear ? nil : try usdAmount(monthlyLimitUsd, option: "--monthly-limit-usd") ?? found.monthlyLimit
+            let daily = clear ? nil : try limits.daily() ?? found.dailyLimit
+            let monthly = clear ? nil : try limits.monthly() ?? found.monthlyLimit
             try await users.setLimits(userID: found.id, daily: daily, monthly: monthly)
             let spend = runtime.configuration.spend
             func describe(_ own: MicroDollars?, _ fallback: MicroDollars?) -> String {
@@ -63,26 +57,20 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: "The user's display name.")
         var name: String
 
-        @Option(help: "Daily spend limit in USD, e.g. 5 or 0.50.")
-        var dailyLimitUsd: String?
-
-        @Option(help: "Monthly spend limit in USD.")
-        var monthlyLimitUsd: String?
+        @OptionGroup var limits: LimitOptions
 
         func validate() throws {
             guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 200, !name.contains("\u{0}") else {
                 throw ValidationError("--name must be 1 to 200 characters")
             }
-            _ = try usdAmount(dailyLimitUsd, option: "--daily-limit-usd")
-            _ = try usdAmount(monthlyLimitUsd, option: "--monthly-limit-usd")
         }
 
         func run() async throws {
             let runtime = try await Runtime.start(label: "imagegen.admin")
             let (user, key) = try await UserStore(database: runtime.database).createUser(
                 name: name,
-                dailyLimit: try usdAmount(dailyLimitUsd, option: "--daily-limit-usd"),
-                monthlyLimit: try usdAmount(monthlyLimitUsd, option: "--monthly-limit-usd")
+                dailyLimit: try limits.daily(),
+                monthlyLimit: try limits.monthly()
             )
             print("user_id: \(user.id.uuidString.lowercased())")
             print("name: \(user.name)")
@@ -160,6 +148,23 @@ struct CostReportCommand: AsyncParsableCommand {
         guard text.count == 10, let date = dayFormatter.date(from: text), dayFormatter.string(from: date) == text else { return nil }
         return date
     }
+}
+
+/// `--daily-limit-usd` and `--monthly-limit-usd`, shared by the user commands.
+struct LimitOptions: ParsableArguments {
+    @Option(help: "Daily spend limit in USD, e.g. 5 or 0.50.")
+    var dailyLimitUsd: String?
+
+    @Option(help: "Monthly spend limit in USD.")
+    var monthlyLimitUsd: String?
+
+    func validate() throws {
+        _ = try daily()
+        _ = try monthly()
+    }
+
+    func daily() throws -> MicroDollars? { try usdAmount(dailyLimitUsd, option: "--daily-limit-usd") }
+    func monthly() throws -> MicroDollars? { try usdAmount(monthlyLimitUsd, option: "--monthly-limit-usd") }
 }
 
 /// Parses an optional USD amount option, naming the option in the error.
