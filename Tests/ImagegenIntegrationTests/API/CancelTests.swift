@@ -1,4 +1,5 @@
 import Foundation
+import ImagegenCore
 import MockProvider
 import Testing
 
@@ -34,11 +35,7 @@ struct CancelTests {
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
         let taskID = try #require(try await system.submit(key: key, #"{"prompt": "[mock:500] busy"}"#).json["task_id"] as? String)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await system.request("GET", "/images/tasks/\(taskID)/status", key: key).json["status"] as? String != "retrying" {
-            guard ContinuousClock.now < deadline else { Issue.record("task never reached retrying"); return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await system.waitForStatus(.retrying, taskID: taskID, key: key)
         let result = try await cancel(system, taskID, key: key)
         #expect(result.json["status"] as? String == "canceled")
         #expect(result.json["attempts"] as? Int == 1)
@@ -48,12 +45,12 @@ struct CancelTests {
     @Test("a running task is marked, then ends canceled when its attempt ends; the provider's charge is kept")
     func cancelRunning() async throws {
         var plan = FaultPlan()
-        plan.latencyMilliseconds = 1_000
+        plan.latencyMilliseconds = 2_000
         let system = try await RunningSystem.start(plan: plan)
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
         let taskID = try #require(try await system.submit(key: key, #"{"prompt": "slow one"}"#).json["task_id"] as? String)
-        try await Task.sleep(for: .milliseconds(400))
+        try await system.waitForStatus(.running, taskID: taskID, key: key)
         let marked = try await cancel(system, taskID, key: key)
         #expect(marked.status == 200)
         #expect(marked.json["status"] as? String == "running")

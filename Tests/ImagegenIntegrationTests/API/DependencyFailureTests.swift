@@ -26,7 +26,7 @@ struct DependencyFailureTests {
         let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let (user, key) = try await system.createUser()
-        let model = try await system.addModel(prefix: "unpriced", unitPrice: nil)
+        let model = try await system.database.addModel(prefix: "unpriced", unitPrice: nil)
 
         let result = try await system.submit(key: key, #"{"prompt": "x", "model": "\#(model)"}"#)
         #expect(result.status == 422)

@@ -89,7 +89,7 @@ struct ProviderFailureTests {
         let system = try await RunningSystem.start()
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
-        let model = try await system.addModel(prefix: "retired", unitPrice: 1_000)
+        let model = try await system.database.addModel(prefix: "retired", unitPrice: 1_000)
 
         let accepted = try await system.submit(key: key, #"{"prompt": "old style", "model": "\#(model)"}"#)
         #expect(accepted.status == 202)

@@ -38,16 +38,7 @@ struct AdminSpendCommandTests {
     @Test("prices set adds an effective-dated price: a future one waits, a past one applies, history stays")
     func setPrice() async throws {
         let database = try await TestEnvironment.database()
-        let model = "priced-\(UUID().uuidString.prefix(6).lowercased())"
-        try await database.run { connection in
-            try connection.query(
-                """
-                INSERT INTO models (name, max_prompt_characters, max_images, sizes, qualities, default_size, default_quality)
-                VALUES ($1, 100, 1, '{1024x1024}', '{standard}', '1024x1024', 'standard')
-                """,
-                [.text(model)]
-            )
-        }
+        let model = try await database.addModel(prefix: "priced", unitPrice: nil)
         let base = ["admin", "prices", "set", "--model", model, "--size", "1024x1024", "--quality", "standard"]
         #expect(try ChildProcess.run(base + ["--usd", "0.05", "--effective-from", "2020-01-01T00:00:00Z"], environment: try environment).status == 0)
         let future = try ChildProcess.run(base + ["--usd", "0.07", "--effective-from", "2099-01-01T00:00:00Z"], environment: try environment)

@@ -65,9 +65,9 @@ struct TaskQueueTests {
         let crashed = try makeQueue(), survivor = try makeQueue()
         let task = entry()
         try await crashed.enqueue(task)
-        #expect(try await crashed.lease(limit: 1, leaseMilliseconds: 200).tasks.count == 1)
+        #expect(try await crashed.lease(limit: 1, leaseMilliseconds: 1_000).tasks.count == 1)
         #expect(try await survivor.lease(limit: 1, leaseMilliseconds: 60_000).tasks.isEmpty)
-        try await Task.sleep(for: .milliseconds(300))
+        try await Task.sleep(for: .milliseconds(1_200))
         #expect(try await survivor.stats().expiredLeases == 1)
         let batch = try await survivor.lease(limit: 1, leaseMilliseconds: 60_000)
         #expect(batch.reaped == 1)
@@ -85,12 +85,12 @@ struct TaskQueueTests {
         let worker = try makeQueue(), other = try makeQueue()
         let task = entry()
         try await worker.enqueue(task)
-        _ = try await worker.lease(limit: 1, leaseMilliseconds: 300)
-        for _ in 0..<4 {
-            try await Task.sleep(for: .milliseconds(150))
-            #expect(try await worker.heartbeat([task], leaseMilliseconds: 300).isEmpty)
+        _ = try await worker.lease(limit: 1, leaseMilliseconds: 1_000)
+        for _ in 0..<5 {
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await worker.heartbeat([task], leaseMilliseconds: 1_000).isEmpty)
         }
-        #expect(try await other.lease(limit: 1, leaseMilliseconds: 300).reaped == 0)
+        #expect(try await other.lease(limit: 1, leaseMilliseconds: 1_000).reaped == 0)
         #expect(try await worker.acknowledge(taskID: task.taskID))
     }
 
@@ -149,10 +149,10 @@ struct TaskQueueTests {
     @Test("only one worker gets the reconciler's turn at a time")
     func reconcilerTurnIsExclusive() async throws {
         let one = try makeQueue(), two = try makeQueue()
-        #expect(try await one.claimReconcilerTurn(milliseconds: 300))
-        #expect(try await two.claimReconcilerTurn(milliseconds: 300) == false)
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(try await two.claimReconcilerTurn(milliseconds: 300))
+        #expect(try await one.claimReconcilerTurn(milliseconds: 2_000))
+        #expect(try await two.claimReconcilerTurn(milliseconds: 2_000) == false)
+        try await Task.sleep(for: .milliseconds(2_100))
+        #expect(try await two.claimReconcilerTurn(milliseconds: 2_000))
     }
 
     @Test("finished tasks leave nothing behind: Redis memory stays flat over thousands of tasks")

@@ -9,6 +9,7 @@ import Testing
 @Suite("The reconciler re-enqueues what PostgreSQL says is unfinished and Redis does not hold")
 struct ReconcilerTests {
     private struct Fixture {
+        let database: Database
         let queue: TaskQueue
         let tasks: TaskStore
         let attempts: AttemptStore
@@ -27,7 +28,7 @@ struct ReconcilerTests {
         )
         let (user, _) = try await UserStore(database: database).createUser(name: "reconcile", dailyLimit: nil, monthlyLimit: nil)
         return Fixture(
-            queue: queue, tasks: TaskStore(database: database), attempts: AttemptStore(database: database),
+            database: database, queue: queue, tasks: TaskStore(database: database), attempts: AttemptStore(database: database),
             reconciler: Reconciler(
                 queue: queue, recovery: RecoveryStore(database: database), backoff: BackoffPolicy(),
                 leaseMilliseconds: leaseMilliseconds, settleMilliseconds: 0, logger: TestEnvironment.logger
@@ -63,12 +64,18 @@ struct ReconcilerTests {
 
     @Test("a running task is re-enqueued only once its heartbeat is older than a lease")
     func runningTaskNeedsStaleHeartbeat() async throws {
-        let f = try await fixture(leaseMilliseconds: 500)
+        let f = try await fixture(leaseMilliseconds: 60_000)
         let taskID = try await f.newTask()
         _ = try #require(try await f.attempts.beginAttempt(taskID: taskID))
 
         #expect(try await f.reconciler.reconcile() == 0)
-        try await Task.sleep(for: .milliseconds(700))
+        // The worker went silent two lease lengths ago.
+        try await f.database.run { connection in
+            try connection.query(
+                "UPDATE tasks SET heartbeat_at = now() - interval '2 minutes', updated_at = now() - interval '2 minutes' WHERE id = $1",
+                [.text(taskID.uuidString)]
+            )
+        }
         #expect(try await f.reconciler.reconcile() == 1)
         #expect(try await f.queue.depth() == (1, 0, 0))
     }

@@ -49,7 +49,7 @@ struct WorkerLifecycleTests {
     @Test("on shutdown, attempts that finish within the grace period are stored normally")
     func gracefulShutdownFinishesAttempts() async throws {
         var plan = FaultPlan()
-        plan.latencyMilliseconds = 800
+        plan.latencyMilliseconds = 1_500
         let system = try await RunningSystem.start(plan: plan, worker: nil)
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
@@ -59,7 +59,7 @@ struct WorkerLifecycleTests {
         for index in 0..<3 {
             taskIDs.append(try #require(try await system.submit(key: key, #"{"prompt": "finish me \#(index)"}"#).json["task_id"] as? String))
         }
-        try await Task.sleep(for: .milliseconds(300))
+        for taskID in taskIDs { try await system.waitForStatus(.running, taskID: taskID, key: key) }
         worker.shutdown()
         await running.value
         for taskID in taskIDs {
@@ -77,8 +77,7 @@ struct WorkerLifecycleTests {
         let worker = system.makeWorker(.init(concurrency: 4, leaseMilliseconds: 3_000, shutdownGrace: .milliseconds(300)))
         let running = Task { await worker.run() }
         let taskID = try #require(try await system.submit(key: key, #"{"prompt": "too slow"}"#).json["task_id"] as? String)
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(try await row(system, taskID).string("status") == "running")
+        try await system.waitForStatus(.running, taskID: taskID, key: key)
 
         let clock = ContinuousClock()
         let stopping = clock.now

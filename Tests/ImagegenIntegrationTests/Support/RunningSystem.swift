@@ -11,6 +11,7 @@ import Logging
 import MockProvider
 import PostgresClient
 import RedisClient
+import Testing
 
 /// The API, a worker and the mock provider, started for one test on free ports.
 final class RunningSystem: Sendable {
@@ -131,6 +132,18 @@ final class RunningSystem: Sendable {
         try await request("POST", "/images/generate", key: key, body: body, headers: idempotencyKey.map { [("Idempotency-Key", $0)] } ?? [])
     }
 
+    /// Polls a task's status until it is `status`; records an issue if that takes longer than `timeout`.
+    func waitForStatus(_ status: TaskStatus, taskID: String, key: String, timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await request("GET", "/images/tasks/\(taskID)/status", key: key).json["status"] as? String != status.rawValue {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("task \(taskID) did not reach \(status.rawValue) within \(timeout)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Polls a task's status until it is terminal (or `timeout` passes) and returns the last answer.
     func waitForTerminal(taskID: String, key: String, timeout: Duration = .seconds(20)) async throws -> HTTPResult {
         let deadline = ContinuousClock.now + timeout
@@ -140,27 +153,6 @@ final class RunningSystem: Sendable {
             if TaskStatus(rawValue: status)?.isTerminal == true || ContinuousClock.now > deadline { return result }
             try await Task.sleep(for: .milliseconds(20))
         }
-    }
-
-    /// Adds a model that only this test uses, priced at `unitPrice` (or unpriced), and returns its name.
-    func addModel(prefix: String, unitPrice: Int64?) async throws -> String {
-        let model = "\(prefix)-\(UUID().uuidString.prefix(6).lowercased())"
-        try await database.run { connection in
-            try connection.query(
-                """
-                INSERT INTO models (name, max_prompt_characters, max_images, sizes, qualities, default_size, default_quality)
-                VALUES ($1, 1000, 1, '{1024x1024}', '{standard}', '1024x1024', 'standard')
-                """,
-                [.text(model)]
-            )
-            if let unitPrice {
-                try connection.query(
-                    "INSERT INTO prices (model, size, quality, unit_price_micro_usd) VALUES ($1, '1024x1024', 'standard', $2)",
-                    [.text(model), .int(unitPrice)]
-                )
-            }
-        }
-        return model
     }
 
     func createUser(name: String = "test-user") async throws -> (User, String) {

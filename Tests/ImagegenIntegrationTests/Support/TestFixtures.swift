@@ -29,3 +29,26 @@ extension TaskStore {
         ).taskID
     }
 }
+
+extension Database {
+    /// Adds a model that only this test uses, priced at `unitPrice` (or unpriced), and returns its name.
+    func addModel(prefix: String, unitPrice: Int64?) async throws -> String {
+        let model = "\(prefix)-\(UUID().uuidString.prefix(6).lowercased())"
+        try await run { connection in
+            try connection.query(
+                """
+                INSERT INTO models (name, max_prompt_characters, max_images, sizes, qualities, default_size, default_quality)
+                VALUES ($1, 1000, 1, '{1024x1024}', '{standard}', '1024x1024', 'standard')
+                """,
+                [.text(model)]
+            )
+            if let unitPrice {
+                try connection.query(
+                    "INSERT INTO prices (model, size, quality, unit_price_micro_usd) VALUES ($1, '1024x1024', 'standard', $2)",
+                    [.text(model), .int(unitPrice)]
+                )
+            }
+        }
+        return model
+    }
+}
