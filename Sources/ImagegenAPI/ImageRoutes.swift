@@ -39,7 +39,7 @@ struct ImageRoutes: Sendable {
         } catch {
             throw APIError(error)
         }
-        guard let unitPrice = catalog.unitPrice(of: imageRequest) else {
+        guard let price = catalog.price(of: imageRequest) else {
             throw APIError(
                 .unprocessableContent, code: "price_unavailable",
                 message: "no price is configured for \(imageRequest.model) at \(imageRequest.size) \(imageRequest.quality)",
@@ -58,10 +58,10 @@ struct ImageRoutes: Sendable {
         if let idempotencyKey, let earlier = try await tasks.earlierSubmission(userID: userID, idempotencyKey: idempotencyKey) {
             return try respond(to: earlier)
         }
-        try await checkLimits(userID: userID, cost: unitPrice * imageRequest.n)
+        try await checkLimits(userID: userID, cost: price.reservation(for: imageRequest))
         let taskID: UUID
         let submission = try await tasks.create(
-            userID: userID, request: imageRequest, unitPrice: unitPrice, maxAttempts: backoff.maxAttempts, queue: queue.name,
+            userID: userID, request: imageRequest, unitPrice: price.unit, maxAttempts: backoff.maxAttempts, queue: queue.name,
             idempotencyKey: idempotencyKey
         )
         guard case .created(let id) = submission else { return try respond(to: submission) }

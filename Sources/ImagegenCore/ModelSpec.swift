@@ -46,16 +46,25 @@ public struct PriceKey: Sendable, Hashable {
 public struct ModelCatalog: Sendable {
     public var models: [String: ModelSpec]
     public var prices: [PriceKey: MicroDollars]
+    /// The rates of the models billed by tokens, by model name.
+    public var tokenRates: [String: TokenRates]
     /// The model used when a request names none.
     public var defaultModel: String
 
-    public init(models: [ModelSpec], prices: [PriceKey: MicroDollars], defaultModel: String = "dall-e-3") {
+    public init(
+        models: [ModelSpec], prices: [PriceKey: MicroDollars], tokenRates: [String: TokenRates] = [:],
+        defaultModel: String = "dall-e-3"
+    ) {
         self.models = Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.prices = prices
+        self.tokenRates = tokenRates
         self.defaultModel = defaultModel
     }
 
-    public func unitPrice(of request: ImageRequest) -> MicroDollars? {
-        prices[PriceKey(model: request.model, size: request.size, quality: request.quality)]
+    /// The request's price in force now, or nil when none is configured.
+    public func price(of request: ImageRequest) -> TaskPrice? {
+        prices[PriceKey(model: request.model, size: request.size, quality: request.quality)].map {
+            TaskPrice(unit: $0, tokenRates: tokenRates[request.model])
+        }
     }
 }

@@ -7,9 +7,21 @@ public struct GeneratedImage: Sendable, Equatable {
     public let revisedPrompt: String?
 }
 
+/// What one successful call returned.
+public struct Generation: Sendable, Equatable {
+    public let images: [GeneratedImage]
+    /// The tokens the call was billed for, when the provider reported them (gpt-image models).
+    public let usage: TokenUsage?
+
+    public init(images: [GeneratedImage], usage: TokenUsage?) {
+        self.images = images
+        self.usage = usage
+    }
+}
+
 /// Generates images for a request. Production talks to any OpenAI-compatible
 /// endpoint; tests point the same client at the project's mock provider.
 public protocol ImageProvider: Sendable {
     /// - Parameter acceptsResponseFormat: whether the model takes `response_format`.
-    func generate(_ request: ImageRequest, acceptsResponseFormat: Bool) async throws(ProviderFailure) -> [GeneratedImage]
+    func generate(_ request: ImageRequest, acceptsResponseFormat: Bool) async throws(ProviderFailure) -> Generation
 }

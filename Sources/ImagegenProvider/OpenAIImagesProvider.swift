@@ -19,7 +19,7 @@ public struct OpenAIImagesProvider: ImageProvider {
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 
-    public func generate(_ request: ImageRequest, acceptsResponseFormat: Bool) async throws(ProviderFailure) -> [GeneratedImage] {
+    public func generate(_ request: ImageRequest, acceptsResponseFormat: Bool) async throws(ProviderFailure) -> Generation {
         let body: [UInt8]
         do {
             body = Array(try JSONEncoder().encode(GenerationBody(request, acceptsResponseFormat: acceptsResponseFormat)))
@@ -64,10 +64,10 @@ public struct OpenAIImagesProvider: ImageProvider {
                 retryAfterMilliseconds: Self.retryAfter(response.headers)
             )
         }
-        return try Self.images(in: response.body)
+        return try Self.generation(in: response.body)
     }
 
-    static func images(in body: [UInt8]) throws(ProviderFailure) -> [GeneratedImage] {
+    static func generation(in body: [UInt8]) throws(ProviderFailure) -> Generation {
         guard let decoded = try? JSONDecoder().decode(GenerationResponse.self, from: Data(body)), !decoded.data.isEmpty else {
             throw ProviderFailure(
                 code: "malformed_response", message: "the provider's answer is not the Images API's JSON", isRetryable: true,
@@ -90,7 +90,7 @@ public struct OpenAIImagesProvider: ImageProvider {
             }
             images.append(GeneratedImage(bytes: bytes, mediaType: image.mediaType, revisedPrompt: item.revised_prompt))
         }
-        return images
+        return Generation(images: images, usage: decoded.usage.map(\.tokenUsage))
     }
 
     /// `Retry-After` in seconds, or OpenAI's `retry-after-ms`.
@@ -133,7 +133,30 @@ private struct GenerationResponse: Decodable {
         let revised_prompt: String?
     }
 
+    /// gpt-image models report the tokens billed; `input_tokens_details` splits the input
+    /// into text and image tokens, and input without the split counts as text.
+    struct Usage: Decodable {
+        struct InputDetails: Decodable {
+            let text_tokens: Int64?
+            let image_tokens: Int64?
+        }
+
+        let input_tokens: Int64?
+        let input_tokens_details: InputDetails?
+        let output_tokens: Int64?
+
+        var tokenUsage: TokenUsage {
+            let input = input_tokens ?? 0
+            let image = input_tokens_details?.image_tokens ?? 0
+            return TokenUsage(
+                textInputTokens: input_tokens_details?.text_tokens ?? max(input - image, 0), imageInputTokens: image,
+                outputTokens: output_tokens ?? 0
+            )
+        }
+    }
+
     let data: [Item]
+    let usage: Usage?
 }
 
 private struct ErrorEnvelope: Decodable {

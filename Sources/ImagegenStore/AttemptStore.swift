@@ -33,9 +33,18 @@ public struct AttemptStore: Sendable {
             let id = PostgresValue.text(taskID.uuidString)
             guard let current = try connection.query(
                 """
-                SELECT status, attempts, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested,
-                       user_id, unit_price_micro_usd * n AS price
-                FROM tasks WHERE id = $1 FOR UPDATE
+                SELECT t.status, t.attempts, t.max_attempts, t.cancel_requested_at IS NOT NULL AS cancel_requested,
+                       t.user_id, t.prompt, t.model, t.size, t.quality, t.style, t.n, t.end_user, t.unit_price_micro_usd,
+                       coalesce(m.accepts_response_format, true) AS accepts_response_format,
+                       r.output_micro_usd_per_million IS NOT NULL AS billed_by_tokens, r.*
+                FROM tasks t
+                LEFT JOIN models m ON m.name = t.model
+                LEFT JOIN LATERAL (
+                    SELECT \(TokenRates.columns) FROM token_prices p
+                    WHERE p.model = t.model AND p.effective_from <= t.created_at
+                    ORDER BY p.effective_from DESC LIMIT 1
+                ) r ON true
+                WHERE t.id = $1 FOR UPDATE OF t
                 """,
                 [id]
             ).first, let status = TaskStatus(rawValue: try current.string("status")), !status.isTerminal else { return nil }
@@ -52,47 +61,46 @@ public struct AttemptStore: Sendable {
                 try Self.end(taskID, as: .failed, error: error, on: connection)
                 return nil
             }
+            let request = ImageRequest(
+                prompt: try current.string("prompt"), model: try current.string("model"), size: try current.string("size"),
+                quality: try current.string("quality"), style: try current.optionalString("style"), n: Int(try current.int("n")),
+                endUser: try current.optionalString("end_user")
+            )
+            let price = TaskPrice(
+                unit: MicroDollars(try current.int("unit_price_micro_usd")),
+                tokenRates: try current.bool("billed_by_tokens") ? try TokenRates(current) : nil
+            )
+            let reservation = price.reservation(for: request)
+            let userID = UUID(uuidString: try current.string("user_id"))!
             do {
                 try SpendLedger.reserve(
-                    taskID: taskID, attempt: attempts + 1, userID: UUID(uuidString: try current.string("user_id"))!,
-                    amount: MicroDollars(try current.int("price")), periods: periods, policy: policy, on: connection
+                    taskID: taskID, attempt: attempts + 1, userID: userID, amount: reservation, periods: periods, policy: policy,
+                    on: connection
                 )
             } catch let exceeded as SpendLedger.LimitExceeded {
                 let resets = exceeded.period == "day" ? periods.dayResetsAt : periods.monthResetsAt
                 let error = TaskError(
                     code: "spend_limit_exceeded",
-                    message: "this task (\(MicroDollars(try current.int("price")))) would pass the \(exceeded.period == "day" ? "daily" : "monthly") "
+                    message: "this task (\(reservation)) would pass the \(exceeded.period == "day" ? "daily" : "monthly") "
                         + "limit of \(exceeded.limit) (\(exceeded.committed) already spent or reserved); it resets at "
                         + resets.formatted(Date.ISO8601FormatStyle())
                 )
                 try Self.end(taskID, as: .failed, error: error, on: connection)
                 return nil
             }
-            let row = try connection.query(
+            try connection.query(
                 """
-                UPDATE tasks t
+                UPDATE tasks
                 SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()),
                     heartbeat_at = now(), next_attempt_at = NULL, updated_at = now()
                 WHERE id = $1
-                RETURNING user_id, prompt, model, size, quality, style, n, end_user, attempts, max_attempts,
-                          unit_price_micro_usd,
-                          coalesce((SELECT accepts_response_format FROM models m WHERE m.name = t.model), true)
-                              AS accepts_response_format
                 """,
                 [id]
-            ).first!
+            )
             return TaskAttempt(
-                taskID: taskID,
-                userID: UUID(uuidString: try row.string("user_id"))!,
-                request: ImageRequest(
-                    prompt: try row.string("prompt"), model: try row.string("model"), size: try row.string("size"),
-                    quality: try row.string("quality"), style: try row.optionalString("style"), n: Int(try row.int("n")),
-                    endUser: try row.optionalString("end_user")
-                ),
-                attempt: Int(try row.int("attempts")),
-                maxAttempts: Int(try row.int("max_attempts")),
-                unitPrice: MicroDollars(try row.int("unit_price_micro_usd")),
-                acceptsResponseFormat: try row.bool("accepts_response_format")
+                taskID: taskID, userID: userID, request: request, attempt: attempts + 1,
+                maxAttempts: Int(try current.int("max_attempts")), price: price,
+                acceptsResponseFormat: try current.bool("accepts_response_format")
             )
         }
     }
@@ -108,12 +116,14 @@ public struct AttemptStore: Sendable {
         }
     }
 
-    /// Stores the images, the charge and `succeeded` in one transaction.
+    /// Stores the images, the charge and `succeeded` in one transaction. The charge is the
+    /// task's price applied to what the call returned (`TaskPrice.charge`).
     ///
     /// If the owner asked to cancel meanwhile, the images are discarded and the task
     /// ends `canceled`, but the charge is still recorded: the provider has billed it.
-    public func complete(_ attempt: TaskAttempt, images: [StoredImage], cost: MicroDollars) async throws -> AttemptOutcome {
-        try await database.transaction { connection in
+    public func complete(_ attempt: TaskAttempt, images: [StoredImage], usage: TokenUsage?) async throws -> AttemptOutcome {
+        let cost = attempt.price.charge(images: images.count, usage: usage)
+        return try await database.transaction { connection in
             guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
             if cancelRequested {
                 try Self.end(attempt.taskID, as: .canceled, error: nil, on: connection)
@@ -132,14 +142,16 @@ public struct AttemptStore: Sendable {
             try SpendLedger.resolve(taskID: attempt.taskID, attempt: attempt.attempt, as: .settled(cost), on: connection)
             try connection.query(
                 """
-                INSERT INTO charges (task_id, user_id, attempt, amount_micro_usd, images, model, size, quality)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO charges (task_id, user_id, attempt, amount_micro_usd, images, model, size, quality,
+                                     text_input_tokens, image_input_tokens, output_tokens)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                 ON CONFLICT (task_id) DO NOTHING
                 """,
                 [
                     .text(attempt.taskID.uuidString), .text(attempt.userID.uuidString), .int(attempt.attempt),
                     .int(cost.value), .int(images.count), .text(attempt.request.model), .text(attempt.request.size),
-                    .text(attempt.request.quality),
+                    .text(attempt.request.quality), usage.map { .int($0.textInputTokens) } ?? .null,
+                    usage.map { .int($0.imageInputTokens) } ?? .null, usage.map { .int($0.outputTokens) } ?? .null,
                 ]
             )
             return cancelRequested ? .canceled : .recorded

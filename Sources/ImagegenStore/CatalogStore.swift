@@ -11,7 +11,7 @@ public struct CatalogStore: Sendable {
     }
 
     public func load(defaultModel: String) async throws -> ModelCatalog {
-        let (modelRows, priceRows) = try await database.run { connection in
+        let (modelRows, priceRows, tokenRows) = try await database.run { connection in
             let models = try connection.query("""
                 SELECT name, max_prompt_characters, max_images, array_to_string(sizes, ',') AS sizes,
                        array_to_string(qualities, ',') AS qualities, array_to_string(styles, ',') AS styles,
@@ -23,7 +23,12 @@ public struct CatalogStore: Sendable {
                 FROM prices WHERE effective_from <= now()
                 ORDER BY model, size, quality, effective_from DESC
                 """)
-            return (models, prices)
+            let tokenRates = try connection.query("""
+                SELECT DISTINCT ON (model) model, \(TokenRates.columns)
+                FROM token_prices WHERE effective_from <= now()
+                ORDER BY model, effective_from DESC
+                """)
+            return (models, prices, tokenRates)
         }
         let models = try modelRows.map { row in
             ModelSpec(
@@ -43,7 +48,11 @@ public struct CatalogStore: Sendable {
             let key = PriceKey(model: try row.string("model"), size: try row.string("size"), quality: try row.string("quality"))
             prices[key] = MicroDollars(try row.int("unit_price_micro_usd"))
         }
-        return ModelCatalog(models: models, prices: prices, defaultModel: defaultModel)
+        var tokenRates: [String: TokenRates] = [:]
+        for row in tokenRows.map({ $0 }) {
+            tokenRates[try row.string("model")] = try TokenRates(row)
+        }
+        return ModelCatalog(models: models, prices: prices, tokenRates: tokenRates, defaultModel: defaultModel)
     }
 
     /// Adds a price that takes effect at `effectiveFrom` (now when nil); earlier prices stay,
@@ -81,4 +90,17 @@ public enum PriceChange: Sendable, Equatable {
     case unknownModel
     /// The model does not offer that size or quality.
     case unknownOption
+}
+
+extension TokenRates {
+    /// The `token_prices` columns that `init(_:)` reads.
+    static let columns = "text_input_micro_usd_per_million, image_input_micro_usd_per_million, output_micro_usd_per_million"
+
+    init(_ row: PostgresRow) throws {
+        self.init(
+            textInputPerMillion: try row.int("text_input_micro_usd_per_million"),
+            imageInputPerMillion: try row.int("image_input_micro_usd_per_million"),
+            outputPerMillion: try row.int("output_micro_usd_per_million")
+        )
+    }
 }

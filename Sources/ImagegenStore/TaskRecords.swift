@@ -9,7 +9,7 @@ public struct TaskAttempt: Sendable {
     public let request: ImageRequest
     public let attempt: Int
     public let maxAttempts: Int
-    public let unitPrice: MicroDollars
+    public let price: TaskPrice
     public let acceptsResponseFormat: Bool
 }
 

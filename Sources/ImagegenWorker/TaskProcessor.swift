@@ -41,14 +41,14 @@ public struct TaskProcessor: Sendable {
             }
             logger[metadataKey: "attempt"] = "\(attempt.attempt)"
             logger.debug("calling the provider", metadata: ["model": "\(attempt.request.model)"])
-            let outcome: Result<[GeneratedImage], ProviderFailure>
+            let outcome: Result<Generation, ProviderFailure>
             do {
                 outcome = .success(try await provider.generate(attempt.request, acceptsResponseFormat: attempt.acceptsResponseFormat))
             } catch {
                 outcome = .failure(error)
             }
             switch outcome {
-            case .success(let images): try await succeed(attempt, images: images, logger: logger)
+            case .success(let generation): try await succeed(attempt, generation: generation, logger: logger)
             case .failure(.abandoned): try await handBack(attempt, logger: logger)
             case .failure(let failure): try await handle(failure, of: attempt, entry: leased.entry, logger: logger)
             }
@@ -58,12 +58,12 @@ public struct TaskProcessor: Sendable {
         }
     }
 
-    private func succeed(_ attempt: TaskAttempt, images: [GeneratedImage], logger: Logger) async throws {
-        let cost = attempt.unitPrice * images.count
-        let stored = images.map { StoredImage(mediaType: $0.mediaType, bytes: $0.bytes, revisedPrompt: $0.revisedPrompt) }
-        switch try await persist({ try await attempts.complete(attempt, images: stored, cost: cost) }, logger: logger) {
+    private func succeed(_ attempt: TaskAttempt, generation: Generation, logger: Logger) async throws {
+        let stored = generation.images.map { StoredImage(mediaType: $0.mediaType, bytes: $0.bytes, revisedPrompt: $0.revisedPrompt) }
+        switch try await persist({ try await attempts.complete(attempt, images: stored, usage: generation.usage) }, logger: logger) {
         case .recorded:
-            logger.info("task succeeded", metadata: ["images": "\(images.count)", "cost_usd": "\(cost.usd)"])
+            let cost = attempt.price.charge(images: stored.count, usage: generation.usage)
+            logger.info("task succeeded", metadata: ["images": "\(stored.count)", "cost_usd": "\(cost.usd)"])
         case .canceled:
             logger.notice("task canceled by its owner during the attempt; images discarded, provider cost recorded")
         case .superseded:

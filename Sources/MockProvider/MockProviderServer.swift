@@ -79,6 +79,7 @@ public final class MockProviderServer: Sendable {
         }
         let n = json["n"] as? Int ?? 1
         let size = json["size"] as? String ?? "1024x1024"
+        let quality = json["quality"] as? String ?? "auto"
 
         let (fault, delay) = decide(prompt: prompt)
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
@@ -114,12 +115,29 @@ public final class MockProviderServer: Sendable {
             }
             var payload: [String: Any] = ["created": Int(Date().timeIntervalSince1970), "data": items]
             if model.hasPrefix("gpt-image") {
+                let input = Self.textTokens(in: prompt), output = Self.outputTokens(size: size, quality: quality) * items.count
                 payload["usage"] = [
-                    "input_tokens": 50, "output_tokens": 4160 * items.count, "total_tokens": 50 + 4160 * items.count,
-                    "input_tokens_details": ["text_tokens": 50, "image_tokens": 0],
+                    "input_tokens": input, "output_tokens": output, "total_tokens": input + output,
+                    "input_tokens_details": ["text_tokens": input, "image_tokens": 0],
                 ]
             }
             return raw(200, String(decoding: try JSONSerialization.data(withJSONObject: payload), as: UTF8.self))
+        }
+    }
+
+    /// About four characters a token, as OpenAI's tokenizers average on English.
+    static func textTokens(in prompt: String) -> Int {
+        max(1, (prompt.count + 3) / 4)
+    }
+
+    /// The output tokens OpenAI documents per gpt-image image; `auto` resolves to medium
+    /// quality and a square image.
+    static func outputTokens(size: String, quality: String) -> Int {
+        let square = size == "1024x1024" || size == "auto"
+        switch quality {
+        case "low": return square ? 272 : 408
+        case "high": return square ? 4160 : 6240
+        default: return square ? 1056 : 1584
         }
     }
 

@@ -68,8 +68,8 @@ struct EndToEndTests {
         #expect(try stored.first?.int("images") == 3)
     }
 
-    @Test("gpt-image-1 is called without response_format and is charged at its table price")
-    func gptImageOmitsResponseFormat() async throws {
+    @Test("gpt-image-1 is called without response_format and charged by the tokens the provider reports")
+    func gptImageChargedByTokens() async throws {
         let system = try await RunningSystem.start()
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
@@ -79,6 +79,23 @@ struct EndToEndTests {
         let taskID = try #require(accepted.json["task_id"] as? String)
         let done = try await system.waitForTerminal(taskID: taskID, key: key)
         #expect(done.json["status"] as? String == "succeeded")
-        #expect(done.json["cost_usd"] as? String == "0.011000")
+        // 2 text tokens × $5/M + 272 output tokens × $40/M = $0.01089, not the table's $0.011.
+        #expect(done.json["cost_usd"] as? String == "0.010890")
+        let row = try #require(try await system.database.run { connection in
+            try connection.query(
+                """
+                SELECT c.text_input_tokens, c.image_input_tokens, c.output_tokens, r.amount_micro_usd AS reserved, r.state
+                FROM charges c JOIN reservations r ON r.task_id = c.task_id AND r.attempt = c.attempt
+                WHERE c.task_id = $1
+                """,
+                [.text(taskID)]
+            )
+        }.first)
+        #expect(try row.optionalInt("text_input_tokens") == 2)
+        #expect(try row.optionalInt("image_input_tokens") == 0)
+        #expect(try row.optionalInt("output_tokens") == 272)
+        // Reserved: the low 1024² bound (272 × $40/M) plus the 7-byte prompt as text tokens.
+        #expect(try row.int("reserved") == 10_880 + 7 * 5)
+        #expect(try row.string("state") == "settled")
     }
 }

@@ -24,7 +24,7 @@ struct OpenAIImagesProviderTests {
         return (client, { tasks.forEach { $0.cancel() } })
     }
 
-    private func failure(of call: () async throws(ProviderFailure) -> [GeneratedImage]) async -> ProviderFailure? {
+    private func failure(of call: () async throws(ProviderFailure) -> Generation) async -> ProviderFailure? {
         do {
             _ = try await call()
             return nil
@@ -37,7 +37,9 @@ struct OpenAIImagesProviderTests {
     func success() async throws {
         let (client, stop) = try await provider(FaultPlan())
         defer { stop() }
-        let images = try await client.generate(request, acceptsResponseFormat: true)
+        let generation = try await client.generate(request, acceptsResponseFormat: true)
+        #expect(generation.usage == nil)
+        let images = generation.images
         #expect(images.count == 1)
         #expect(ImageInspector.inspect(images[0].bytes) == ImageInspector.Image(mediaType: "image/png", width: 1792, height: 1024))
         #expect(images[0].revisedPrompt == "A detailed rendering of: a kite")
@@ -107,9 +109,14 @@ struct OpenAIImagesProviderTests {
 
         var gptImage = request
         gptImage.model = "gpt-image-1"
+        gptImage.size = "1024x1024"
+        gptImage.quality = "high"
         let refused = await failure { () async throws(ProviderFailure) in try await client.generate(gptImage, acceptsResponseFormat: true) }
         #expect(refused?.code == "invalid_request")
-        #expect(try await client.generate(gptImage, acceptsResponseFormat: false).count == 1)
+        let generation = try await client.generate(gptImage, acceptsResponseFormat: false)
+        #expect(generation.images.count == 1)
+        // "a kite" is 2 text tokens to the mock; a high-quality square image is 4160 output tokens.
+        #expect(generation.usage == TokenUsage(textInputTokens: 2, imageInputTokens: 0, outputTokens: 4160))
     }
 
     @Test("nothing listening is a retryable connection failure")

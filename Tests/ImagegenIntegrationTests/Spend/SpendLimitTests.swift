@@ -99,7 +99,7 @@ struct SpendLimitTests {
         let error = TaskError(code: "x", message: "x")
 
         let succeeded = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask()))
-        _ = try await f.attempts.complete(succeeded, images: [image], cost: MicroDollars(40_000))
+        _ = try await f.attempts.complete(succeeded, images: [image], usage: nil)
         let released = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask()))
         _ = try await f.attempts.fail(released, error: error, providerMayHaveBilled: false)
         let unknown = try #require(try await f.attempts.beginAttempt(taskID: try await f.newTask()))
@@ -121,7 +121,7 @@ struct SpendLimitTests {
         #expect(try await f.spend.usage(userID: f.userID).day.reserved == MicroDollars(80_000))
         #expect(try await f.attempts.beginAttempt(taskID: try await f.newTask()) == nil)
 
-        _ = try await f.attempts.complete(second, images: [image], cost: MicroDollars(40_000))
+        _ = try await f.attempts.complete(second, images: [image], usage: nil)
         let usage = try await f.spend.usage(userID: f.userID)
         #expect(usage.day.spent == MicroDollars(40_000))
         #expect(usage.day.reserved == MicroDollars(40_000))

@@ -49,9 +49,9 @@ struct AttemptStoreTests {
         let second = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
         #expect(second.attempt == first.attempt + 1)
 
-        #expect(try await f.attempts.complete(first, images: [image], cost: MicroDollars(40_000)) == .superseded)
-        #expect(try await f.attempts.complete(second, images: [image], cost: MicroDollars(40_000)) == .recorded)
-        #expect(try await f.attempts.complete(second, images: [image], cost: MicroDollars(40_000)) == .superseded)
+        #expect(try await f.attempts.complete(first, images: [image], usage: nil) == .superseded)
+        #expect(try await f.attempts.complete(second, images: [image], usage: nil) == .recorded)
+        #expect(try await f.attempts.complete(second, images: [image], usage: nil) == .superseded)
 
         let row = try await f.row()
         #expect(try row.int("charges") == 1)
@@ -65,8 +65,8 @@ struct AttemptStoreTests {
         let crashed = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
         let redelivered = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
         #expect(redelivered.attempt == crashed.attempt + 1)
-        #expect(try await f.attempts.complete(crashed, images: [image], cost: MicroDollars(40_000)) == .superseded)
-        #expect(try await f.attempts.complete(redelivered, images: [image], cost: MicroDollars(40_000)) == .recorded)
+        #expect(try await f.attempts.complete(crashed, images: [image], usage: nil) == .superseded)
+        #expect(try await f.attempts.complete(redelivered, images: [image], usage: nil) == .recorded)
         #expect(try await f.row().int("charged_attempt") == Int64(redelivered.attempt))
     }
 
@@ -127,7 +127,7 @@ struct AttemptStoreTests {
         let f = try await fixture()
         let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
         _ = try await f.tasks.cancel(taskID: f.taskID, userID: f.userID)
-        #expect(try await f.attempts.complete(attempt, images: [image], cost: MicroDollars(40_000)) == .canceled)
+        #expect(try await f.attempts.complete(attempt, images: [image], usage: nil) == .canceled)
         let row = try await f.row()
         #expect(try row.string("status") == "canceled")
         #expect(try row.int("images") == 0)
@@ -139,7 +139,7 @@ struct AttemptStoreTests {
     func cancelFinishedTask() async throws {
         let f = try await fixture()
         let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
-        _ = try await f.attempts.complete(attempt, images: [image], cost: MicroDollars(40_000))
+        _ = try await f.attempts.complete(attempt, images: [image], usage: nil)
         #expect(try await f.tasks.cancel(taskID: f.taskID, userID: f.userID) == .alreadyFinished(.succeeded))
     }
 }
