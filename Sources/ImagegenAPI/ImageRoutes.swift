@@ -58,7 +58,7 @@ struct ImageRoutes: Sendable {
         if let idempotencyKey, let earlier = try await tasks.earlierSubmission(userID: userID, idempotencyKey: idempotencyKey) {
             return try respond(to: earlier)
         }
-        try await checkLimits(userID: userID, cost: price.reservation(for: imageRequest))
+        try await checkLimits(userID: userID, cost: price.reservation(for: imageRequest), images: imageRequest.n)
         let taskID: UUID
         let submission = try await tasks.create(
             userID: userID, request: imageRequest, unitPrice: price.unit, maxAttempts: backoff.maxAttempts, queue: queue.name,
@@ -96,18 +96,36 @@ struct ImageRoutes: Sendable {
         }
     }
 
-    /// Refuses a task that cannot fit the caller's limits now (402: paying more, not waiting
-    /// a moment, is what it takes). The worker's reservation stays the authority.
-    private func checkLimits(userID: UUID, cost: MicroDollars) async throws {
+    /// Refuses a task that cannot fit the caller's limits now. A spend limit answers 402:
+    /// paying more, not waiting a moment, is what it takes. An image limit answers 429 with
+    /// `Retry-After`, because the hour or day it counts does end. The worker's reservation
+    /// stays the authority.
+    private func checkLimits(userID: UUID, cost: MicroDollars, images: Int) async throws {
         let usage = try await spend.usage(userID: userID)
-        for (name, period) in [("daily", usage.day), ("monthly", usage.month)] where !period.admits(cost) {
+        guard let limit = usage.refusingLimit(cost: cost, images: images) else { return }
+        let resetsAt = limit.resetsAt(spend.policy.periods(at: Date()))
+        let resets = resetsAt.formatted(Date.ISO8601FormatStyle())
+        switch limit {
+        case .dailySpend, .monthlySpend:
+            let period = limit == .dailySpend ? usage.day : usage.month
             throw APIError(
-                .init(code: 402, reasonPhrase: "Payment Required"), code: "spend_limit_exceeded",
-                message: "this request costs \(cost) and would pass your \(name) limit of \(period.limit!)",
+                .init(code: 402, reasonPhrase: "Payment Required"), code: limit.errorCode,
+                message: "this request costs \(cost) and would pass your \(limit.name) of \(period.limit!)",
                 details: [
                     "limit_usd": period.limit!.usd, "spent_usd": period.spent.usd, "reserved_usd": period.reserved.usd,
-                    "cost_usd": cost.usd, "resets_at": period.resetsAt.formatted(Date.ISO8601FormatStyle()),
+                    "cost_usd": cost.usd, "resets_at": resets,
                 ]
+            )
+        case .hourlyImages, .dailyImages:
+            let period = limit == .hourlyImages ? usage.hourImages : usage.dayImages
+            throw APIError(
+                .tooManyRequests, code: limit.errorCode,
+                message: "this request's \(images) image(s) would pass your \(limit.name) of \(period.limit!)",
+                details: [
+                    "limit_images": String(period.limit!), "used_images": String(period.used), "requested_images": String(images),
+                    "resets_at": resets,
+                ],
+                headers: [.retryAfter: String(max(1, Int(resetsAt.timeIntervalSinceNow.rounded(.up))))]
             )
         }
     }

@@ -3,7 +3,8 @@ import Hummingbird
 import ImagegenCore
 import ImagegenStore
 
-/// `GET /me/usage`: the caller's limits, spend and reservations today and this month.
+/// `GET /me/usage`: the caller's limits, spend and reservations today and this month, and
+/// images this hour and today.
 struct UsageRoutes: Sendable {
     let users: UserStore
     let spend: SpendStore
@@ -51,13 +52,48 @@ struct UsageBody: Encodable {
         }
     }
 
+    /// `limit` and `remaining` are null when there is no limit; `used` counts images
+    /// generated and those reserved by attempts in flight or of unknown outcome.
+    struct ImagePeriod: Encodable {
+        let limit: Int?
+        let used: Int
+        let remaining: Int?
+        let resets_at: String
+
+        init(_ usage: ImageUsage) {
+            limit = usage.limit
+            used = usage.used
+            remaining = usage.limit.map { max($0 - usage.used, 0) }
+            resets_at = usage.resetsAt.formatted(Date.ISO8601FormatStyle())
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case limit, used, remaining, resets_at
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(limit, forKey: .limit)
+            try container.encode(used, forKey: .used)
+            try container.encode(remaining, forKey: .remaining)
+            try container.encode(resets_at, forKey: .resets_at)
+        }
+    }
+
+    struct Images: Encodable {
+        let hour: ImagePeriod
+        let day: ImagePeriod
+    }
+
     let time_zone: String
     let day: Period
     let month: Period
+    let images: Images
 
     init(_ usage: SpendUsage, policy: SpendPolicy) {
         time_zone = policy.timeZone.identifier
         day = Period(usage.day)
         month = Period(usage.month)
+        images = Images(hour: ImagePeriod(usage.hourImages), day: ImagePeriod(usage.dayImages))
     }
 }

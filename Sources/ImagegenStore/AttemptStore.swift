@@ -19,9 +19,9 @@ public struct AttemptStore: Sendable {
 
     /// Starts the next attempt, or returns nil when the task is in no state to run.
     ///
-    /// The attempt's price is reserved against the user's spend limits in the same
-    /// transaction; a task that would pass a limit fails as `spend_limit_exceeded` and is
-    /// never sent to the provider. A task still marked `running` is accepted: it was
+    /// The attempt's price and images are reserved against the user's limits in the same
+    /// transaction; a task that would pass a limit fails as `spend_limit_exceeded` or
+    /// `image_limit_exceeded` and is never sent to the provider. A task still marked `running` is accepted: it was
     /// redelivered because the worker that held it stopped heartbeating, so the earlier
     /// attempt's reservation becomes unsettled (it may have been billed). If that was its
     /// last attempt the task fails as `worker_lost` rather than running forever; if its
@@ -74,18 +74,14 @@ public struct AttemptStore: Sendable {
             let userID = UUID(uuidString: try current.string("user_id"))!
             do {
                 try SpendLedger.reserve(
-                    taskID: taskID, attempt: attempts + 1, userID: userID, amount: reservation, periods: periods, policy: policy,
-                    on: connection
+                    taskID: taskID, attempt: attempts + 1, userID: userID, amount: reservation, images: request.n, periods: periods,
+                    policy: policy, on: connection
                 )
             } catch let exceeded as SpendLedger.LimitExceeded {
-                let resets = exceeded.period == "day" ? periods.dayResetsAt : periods.monthResetsAt
-                let error = TaskError(
-                    code: "spend_limit_exceeded",
-                    message: "this task (\(reservation)) would pass the \(exceeded.period == "day" ? "daily" : "monthly") "
-                        + "limit of \(exceeded.limit) (\(exceeded.committed) already spent or reserved); it resets at "
-                        + resets.formatted(Date.ISO8601FormatStyle())
+                let message = exceeded.limit.refusal(
+                    cost: reservation, images: request.n, cap: exceeded.cap, committed: exceeded.committed, periods: periods
                 )
-                try Self.end(taskID, as: .failed, error: error, on: connection)
+                try Self.end(taskID, as: .failed, error: TaskError(code: exceeded.limit.errorCode, message: message), on: connection)
                 return nil
             }
             try connection.query(
@@ -139,7 +135,7 @@ public struct AttemptStore: Sendable {
                     )
                 }
             }
-            try SpendLedger.resolve(taskID: attempt.taskID, attempt: attempt.attempt, as: .settled(cost), on: connection)
+            try SpendLedger.resolve(taskID: attempt.taskID, attempt: attempt.attempt, as: .settled(cost, images: images.count), on: connection)
             try connection.query(
                 """
                 INSERT INTO charges (task_id, user_id, attempt, amount_micro_usd, images, model, size, quality,

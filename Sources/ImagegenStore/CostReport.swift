@@ -119,9 +119,9 @@ public struct CostReport: Sendable {
             limitUse: try limits.map { row in
                 LimitUse(
                     userID: UUID(uuidString: try row.string("id"))!, name: try row.string("name"),
-                    dailyLimit: try row.optionalInt("daily_limit_micro_usd").map(MicroDollars.init) ?? policy.defaultDailyLimit,
+                    dailyLimit: try row.optionalInt("daily_limit_micro_usd").map(MicroDollars.init) ?? policy.defaults.dailySpend,
                     peakDay: MicroDollars(try row.int("peak_day")),
-                    monthlyLimit: try row.optionalInt("monthly_limit_micro_usd").map(MicroDollars.init) ?? policy.defaultMonthlyLimit,
+                    monthlyLimit: try row.optionalInt("monthly_limit_micro_usd").map(MicroDollars.init) ?? policy.defaults.monthlySpend,
                     peakMonth: MicroDollars(try row.int("peak_month"))
                 )
             }

@@ -2,30 +2,29 @@ import Foundation
 import ImagegenCore
 import PostgresClient
 
-/// Reserve-then-settle accounting of spend limits, run on the caller's connection
-/// inside the caller's transaction, so a reservation commits or rolls back together
-/// with the attempt it belongs to.
+/// Reserve-then-settle accounting of spend and image limits, run on the caller's
+/// connection inside the caller's transaction, so a reservation commits or rolls back
+/// together with the attempt it belongs to.
 enum SpendLedger {
-    /// Which limit a reservation would have passed.
+    /// Which limit a reservation would have passed, and how far it had got.
     struct LimitExceeded: Error {
-        let period: String
-        let limit: MicroDollars
-        let committed: MicroDollars
+        let limit: LimitKind
+        /// Micro-dollars for a spend limit, images for an image limit.
+        let cap: Int64
+        let committed: Int64
     }
 
-    /// Reserves `amount` for the attempt against the user's day and month, or throws
-    /// `LimitExceeded` having reserved nothing. The conditional UPDATEs lock the day row,
-    /// then the month row, so concurrent workers queue up on them and never overshoot.
+    /// Reserves `amount` and `images` for the attempt against the user's day, month and
+    /// hour, or throws `LimitExceeded` having reserved nothing. Each conditional UPDATE locks
+    /// its row, day, then month, then hour, so concurrent workers queue up and never overshoot.
     static func reserve(
-        taskID: UUID, attempt: Int, userID: UUID, amount: MicroDollars, periods: SpendPeriods, policy: SpendPolicy,
+        taskID: UUID, attempt: Int, userID: UUID, amount: MicroDollars, images: Int, periods: SpendPeriods, policy: SpendPolicy,
         on connection: PostgresConnection
     ) throws {
         let user = PostgresValue.text(userID.uuidString)
         let limits = try connection.query(
-            "SELECT daily_limit_micro_usd, monthly_limit_micro_usd FROM users WHERE id = $1", [user]
-        ).first
-        let daily = try limits?.optionalInt("daily_limit_micro_usd") ?? policy.defaultDailyLimit?.value
-        let monthly = try limits?.optionalInt("monthly_limit_micro_usd") ?? policy.defaultMonthlyLimit?.value
+            "SELECT \(UserLimits.columns) FROM users WHERE id = $1", [user]
+        ).first.map { try UserLimits($0) }?.or(policy.defaults) ?? policy.defaults
         try connection.query(
             """
             INSERT INTO spend_periods (user_id, period, starts_on) VALUES ($1, 'day', $2), ($1, 'month', $3)
@@ -33,41 +32,52 @@ enum SpendLedger {
             """,
             [user, .text(periods.day), .text(periods.month)]
         )
-        var reserved: [(String, String)] = []
-        for (period, start, limit) in [("day", periods.day, daily), ("month", periods.month, monthly)] {
+        try connection.query(
+            "INSERT INTO image_hours (user_id, starts_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", [user, .text(periods.hour)]
+        )
+        let day = Counter.spend(userID, period: "day", start: periods.day)
+        let month = Counter.spend(userID, period: "month", start: periods.month)
+        let hour = Counter.hourImages(userID, start: periods.hour)
+        let steps: [(LimitKind, Counter, column: String, add: Int64, cap: Int64?)] = [
+            (.dailySpend, day, "committed_micro_usd", amount.value, limits.dailySpend?.value),
+            (.dailyImages, day, "committed_images", Int64(images), limits.dailyImages.map(Int64.init)),
+            (.monthlySpend, month, "committed_micro_usd", amount.value, limits.monthlySpend?.value),
+            (.hourlyImages, hour, "committed_images", Int64(images), limits.hourlyImages.map(Int64.init)),
+        ]
+        // Rolling back to the savepoint undoes the steps already taken and releases their row locks.
+        try connection.query("SAVEPOINT reservation")
+        for (kind, counter, column, add, cap) in steps {
             let updated = try connection.query(
                 """
-                UPDATE spend_periods SET committed_micro_usd = committed_micro_usd + $4
-                WHERE user_id = $1 AND period = $2 AND starts_on = $3
-                  AND ($5::bigint IS NULL OR committed_micro_usd + $4 <= $5)
+                UPDATE \(counter.table) SET \(column) = \(column) + $\(counter.key.count + 1)
+                WHERE \(counter.condition) AND ($\(counter.key.count + 2)::bigint IS NULL OR \(column) + $\(counter.key.count + 1) <= $\(counter.key.count + 2))
                 """,
-                [user, .text(period), .text(start), .int(amount.value), limit.map { .int($0) } ?? .null]
+                counter.key + [.int(add), cap.map { .int($0) } ?? .null]
             )
-            if updated.affectedRows == 0 {
-                for (period, start) in reserved {
-                    try adjust(userID: userID, period: period, start: start, committed: -amount.value, settled: 0, on: connection)
-                }
-                let committed = try connection.query(
-                    "SELECT committed_micro_usd FROM spend_periods WHERE user_id = $1 AND period = $2 AND starts_on = $3",
-                    [user, .text(period), .text(start)]
-                ).first?.int("committed_micro_usd") ?? 0
-                throw LimitExceeded(period: period, limit: MicroDollars(limit ?? 0), committed: MicroDollars(committed))
-            }
-            reserved.append((period, start))
+            guard updated.affectedRows == 0 else { continue }
+            try connection.query("ROLLBACK TO SAVEPOINT reservation")
+            let committed = try connection.query(
+                "SELECT \(column) AS committed FROM \(counter.table) WHERE \(counter.condition)", counter.key
+            ).first?.int("committed") ?? 0
+            throw LimitExceeded(limit: kind, cap: cap ?? 0, committed: committed)
         }
+        try connection.query("RELEASE SAVEPOINT reservation")
         try connection.query(
             """
-            INSERT INTO reservations (task_id, attempt, user_id, amount_micro_usd, day, month, state)
-            VALUES ($1, $2, $3, $4, $5, $6, 'reserved')
+            INSERT INTO reservations (task_id, attempt, user_id, amount_micro_usd, images, day, month, hour, state)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved')
             """,
-            [.text(taskID.uuidString), .int(attempt), user, .int(amount.value), .text(periods.day), .text(periods.month)]
+            [
+                .text(taskID.uuidString), .int(attempt), user, .int(amount.value), .int(images), .text(periods.day),
+                .text(periods.month), .text(periods.hour),
+            ]
         )
     }
 
     /// How an open reservation ends.
     enum Resolution {
-        /// The provider returned images costing this much; the charge is recorded.
-        case settled(MicroDollars)
+        /// The provider returned this many images costing this much; the charge is recorded.
+        case settled(MicroDollars, images: Int)
         /// The provider certainly did not bill (it answered with an error, or was never reached).
         case released
         /// Nobody knows whether the provider billed; the reservation stays counted.
@@ -85,32 +95,53 @@ enum SpendLedger {
             """
             UPDATE reservations SET state = $3, resolved_at = now()
             WHERE task_id = $1 AND attempt = $2 AND state = 'reserved'
-            RETURNING user_id, amount_micro_usd, day::text AS day, month::text AS month
+            RETURNING user_id, amount_micro_usd, images, day::text AS day, month::text AS month,
+                      to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS hour
             """,
             [.text(taskID.uuidString), .int(attempt), .text(state)]
         ).first else { return }
-        let reserved = try row.int("amount_micro_usd")
-        let (committed, settled): (Int64, Int64) = switch resolution {
-        case .settled(let cost): (cost.value - reserved, cost.value)
-        case .released: (-reserved, 0)
-        case .unsettled: (0, 0)
+        let reserved = try row.int("amount_micro_usd"), reservedImages = try row.int("images")
+        let (committed, settled, images): (Int64, Int64, Int64) = switch resolution {
+        case .settled(let cost, let count): (cost.value - reserved, cost.value, Int64(count) - reservedImages)
+        case .released: (-reserved, 0, -reservedImages)
+        case .unsettled: (0, 0, 0)
         }
-        guard committed != 0 || settled != 0 else { return }
+        guard committed != 0 || settled != 0 || images != 0 else { return }
         let userID = UUID(uuidString: try row.string("user_id"))!
         for (period, start) in [("day", try row.string("day")), ("month", try row.string("month"))] {
-            try adjust(userID: userID, period: period, start: start, committed: committed, settled: settled, on: connection)
+            let counter = Counter.spend(userID, period: period, start: start)
+            try connection.query(
+                """
+                UPDATE spend_periods SET committed_micro_usd = committed_micro_usd + $4, settled_micro_usd = settled_micro_usd + $5,
+                                         committed_images = committed_images + $6
+                WHERE \(counter.condition)
+                """,
+                counter.key + [.int(committed), .int(settled), .int(period == "day" ? images : 0)]
+            )
+        }
+        if let hour = try row.optionalString("hour"), images != 0 {
+            let counter = Counter.hourImages(userID, start: hour)
+            try connection.query(
+                "UPDATE image_hours SET committed_images = committed_images + $3 WHERE \(counter.condition)", counter.key + [.int(images)]
+            )
         }
     }
 
-    private static func adjust(
-        userID: UUID, period: String, start: String, committed: Int64, settled: Int64, on connection: PostgresConnection
-    ) throws {
-        try connection.query(
-            """
-            UPDATE spend_periods SET committed_micro_usd = committed_micro_usd + $4, settled_micro_usd = settled_micro_usd + $5
-            WHERE user_id = $1 AND period = $2 AND starts_on = $3
-            """,
-            [.text(userID.uuidString), .text(period), .text(start), .int(committed), .int(settled)]
-        )
+    /// One row that a reservation counts against.
+    private struct Counter {
+        let table: String
+        let condition: String
+        let key: [PostgresValue]
+
+        static func spend(_ userID: UUID, period: String, start: String) -> Counter {
+            Counter(
+                table: "spend_periods", condition: "user_id = $1 AND period = $2 AND starts_on = $3",
+                key: [.text(userID.uuidString), .text(period), .text(start)]
+            )
+        }
+
+        static func hourImages(_ userID: UUID, start: String) -> Counter {
+            Counter(table: "image_hours", condition: "user_id = $1 AND starts_at = $2", key: [.text(userID.uuidString), .text(start)])
+        }
     }
 }

@@ -20,10 +20,34 @@ public struct PeriodUsage: Sendable, Equatable {
     }
 }
 
-/// A user's spend today and this month.
+/// One user's image count in one period against one limit.
+public struct ImageUsage: Sendable, Equatable {
+    /// nil means no limit.
+    public let limit: Int?
+    /// Images generated, plus those reserved by running or unsettled attempts.
+    public let used: Int
+    public let resetsAt: Date
+
+    public func admits(_ images: Int) -> Bool {
+        limit.map { used + images <= $0 } ?? true
+    }
+}
+
+/// A user's spend today and this month, and images this hour and today.
 public struct SpendUsage: Sendable, Equatable {
     public let day: PeriodUsage
     public let month: PeriodUsage
+    public let hourImages: ImageUsage
+    public let dayImages: ImageUsage
+
+    /// The first limit that a task costing `cost` for `images` images would pass now, if any.
+    public func refusingLimit(cost: MicroDollars, images: Int) -> LimitKind? {
+        if !day.admits(cost) { return .dailySpend }
+        if !month.admits(cost) { return .monthlySpend }
+        if !hourImages.admits(images) { return .hourlyImages }
+        if !dayImages.admits(images) { return .dailyImages }
+        return nil
+    }
 }
 
 /// Reads spend against limits, for the API's check at submit time and `GET /me/usage`.
@@ -44,34 +68,35 @@ public struct SpendStore: Sendable {
         let row = try await database.run { connection in
             try connection.query(
                 """
-                SELECT u.daily_limit_micro_usd, u.monthly_limit_micro_usd,
+                SELECT \(UserLimits.columns),
                        coalesce(d.committed_micro_usd, 0) AS day_committed, coalesce(d.settled_micro_usd, 0) AS day_settled,
-                       coalesce(m.committed_micro_usd, 0) AS month_committed, coalesce(m.settled_micro_usd, 0) AS month_settled
+                       coalesce(m.committed_micro_usd, 0) AS month_committed, coalesce(m.settled_micro_usd, 0) AS month_settled,
+                       coalesce(d.committed_images, 0) AS day_images, coalesce(h.committed_images, 0) AS hour_images
                 FROM users u
                 LEFT JOIN spend_periods d ON d.user_id = u.id AND d.period = 'day' AND d.starts_on = $2
                 LEFT JOIN spend_periods m ON m.user_id = u.id AND m.period = 'month' AND m.starts_on = $3
+                LEFT JOIN image_hours h ON h.user_id = u.id AND h.starts_at = $4
                 WHERE u.id = $1
                 """,
-                [.text(userID.uuidString), .text(periods.day), .text(periods.month)]
+                [.text(userID.uuidString), .text(periods.day), .text(periods.month), .text(periods.hour)]
             ).first
         }
-        func usage(_ prefix: String, limit: String, fallback: MicroDollars?, startsOn: String, resetsAt: Date) throws -> PeriodUsage {
+        let limits = try row.map { try UserLimits($0) }?.or(policy.defaults) ?? policy.defaults
+        func usage(_ prefix: String, limit: MicroDollars?, startsOn: String, resetsAt: Date) throws -> PeriodUsage {
             let committed = try row?.int("\(prefix)_committed") ?? 0
             let settled = try row?.int("\(prefix)_settled") ?? 0
             return PeriodUsage(
-                startsOn: startsOn, limit: try row?.optionalInt(limit).map(MicroDollars.init) ?? fallback,
-                spent: MicroDollars(settled), reserved: MicroDollars(committed - settled), resetsAt: resetsAt
+                startsOn: startsOn, limit: limit, spent: MicroDollars(settled), reserved: MicroDollars(committed - settled),
+                resetsAt: resetsAt
             )
         }
         return SpendUsage(
-            day: try usage(
-                "day", limit: "daily_limit_micro_usd", fallback: policy.defaultDailyLimit, startsOn: periods.day,
-                resetsAt: periods.dayResetsAt
+            day: try usage("day", limit: limits.dailySpend, startsOn: periods.day, resetsAt: periods.dayResetsAt),
+            month: try usage("month", limit: limits.monthlySpend, startsOn: periods.month, resetsAt: periods.monthResetsAt),
+            hourImages: ImageUsage(
+                limit: limits.hourlyImages, used: Int(try row?.int("hour_images") ?? 0), resetsAt: periods.hourResetsAt
             ),
-            month: try usage(
-                "month", limit: "monthly_limit_micro_usd", fallback: policy.defaultMonthlyLimit, startsOn: periods.month,
-                resetsAt: periods.monthResetsAt
-            )
+            dayImages: ImageUsage(limit: limits.dailyImages, used: Int(try row?.int("day_images") ?? 0), resetsAt: periods.dayResetsAt)
         )
     }
 }

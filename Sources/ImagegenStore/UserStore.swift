@@ -6,8 +6,8 @@ import PostgresClient
 public struct User: Sendable, Equatable {
     public let id: UUID
     public let name: String
-    public let dailyLimit: MicroDollars?
-    public let monthlyLimit: MicroDollars?
+    /// The user's own limits; unset ones fall back to the configured defaults.
+    public let limits: UserLimits
 }
 
 /// Users and their API keys.
@@ -19,16 +19,13 @@ public struct UserStore: Sendable {
     }
 
     /// Creates a user with a first API key, returned once and stored only as a digest.
-    public func createUser(name: String, dailyLimit: MicroDollars?, monthlyLimit: MicroDollars?) async throws -> (User, APIKey) {
-        let user = User(id: UUID(), name: name, dailyLimit: dailyLimit, monthlyLimit: monthlyLimit)
+    public func createUser(name: String, limits: UserLimits = UserLimits()) async throws -> (User, APIKey) {
+        let user = User(id: UUID(), name: name, limits: limits)
         let key = APIKey.generate()
         try await database.transaction { connection in
             try connection.query(
-                "INSERT INTO users (id, name, daily_limit_micro_usd, monthly_limit_micro_usd) VALUES ($1, $2, $3, $4)",
-                [
-                    .text(user.id.uuidString), .text(name),
-                    .optional(dailyLimit.map { String($0.value) }), .optional(monthlyLimit.map { String($0.value) }),
-                ]
+                "INSERT INTO users (id, name, \(UserLimits.columns)) VALUES ($1, $2, $3, $4, $5, $6)",
+                [.text(user.id.uuidString), .text(name)] + limits.values
             )
             try connection.query(
                 "INSERT INTO api_keys (user_id, key_digest, display_prefix) VALUES ($1, $2, $3)",
@@ -59,7 +56,7 @@ public struct UserStore: Sendable {
         let rows = try await database.run { connection in
             try connection.query(
                 """
-                SELECT id, name, daily_limit_micro_usd, monthly_limit_micro_usd FROM users
+                SELECT id, name, \(UserLimits.columns) FROM users
                 WHERE id::text = lower($1) OR name = $1 LIMIT 2
                 """,
                 [.text(reference)]
@@ -67,20 +64,20 @@ public struct UserStore: Sendable {
         }
         guard rows.count <= 1 else { throw AmbiguousUser(name: reference) }
         return try rows.first.map { row in
-            User(
-                id: UUID(uuidString: try row.string("id"))!, name: try row.string("name"),
-                dailyLimit: try row.optionalInt("daily_limit_micro_usd").map(MicroDollars.init),
-                monthlyLimit: try row.optionalInt("monthly_limit_micro_usd").map(MicroDollars.init)
-            )
+            User(id: UUID(uuidString: try row.string("id"))!, name: try row.string("name"), limits: try UserLimits(row))
         }
     }
 
-    /// Sets a user's own limits; nil falls back to the configured defaults.
-    public func setLimits(userID: UUID, daily: MicroDollars?, monthly: MicroDollars?) async throws {
+    /// Replaces a user's own limits; unset ones fall back to the configured defaults.
+    public func setLimits(userID: UUID, _ limits: UserLimits) async throws {
         try await database.run { connection in
             try connection.query(
-                "UPDATE users SET daily_limit_micro_usd = $2, monthly_limit_micro_usd = $3 WHERE id = $1",
-                [.text(userID.uuidString), .optional(daily.map { String($0.value) }), .optional(monthly.map { String($0.value) })]
+                """
+                UPDATE users SET daily_limit_micro_usd = $2, monthly_limit_micro_usd = $3, hourly_image_limit = $4,
+                                 daily_image_limit = $5
+                WHERE id = $1
+                """,
+                [.text(userID.uuidString)] + limits.values
             )
         }
     }
@@ -90,4 +87,22 @@ public struct UserStore: Sendable {
 public struct AmbiguousUser: Error, CustomStringConvertible {
     public let name: String
     public var description: String { "more than one user is named '\(name)'; use the user id" }
+}
+
+extension UserLimits {
+    /// The `users` columns that hold a user's own limits, in the order of `values`.
+    static let columns = "daily_limit_micro_usd, monthly_limit_micro_usd, hourly_image_limit, daily_image_limit"
+
+    var values: [PostgresValue] {
+        [dailySpend?.value, monthlySpend?.value, hourlyImages.map(Int64.init), dailyImages.map(Int64.init)].map { $0.map { .int($0) } ?? .null }
+    }
+
+    init(_ row: PostgresRow) throws {
+        self.init(
+            dailySpend: try row.optionalInt("daily_limit_micro_usd").map(MicroDollars.init),
+            monthlySpend: try row.optionalInt("monthly_limit_micro_usd").map(MicroDollars.init),
+            hourlyImages: try row.optionalInt("hourly_image_limit").map { Int($0) },
+            dailyImages: try row.optionalInt("daily_image_limit").map { Int($0) }
+        )
+    }
 }

@@ -17,8 +17,8 @@ struct UsersCommand: AsyncParsableCommand {
     struct SetLimits: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-limits",
-            abstract: "Set a user's daily and monthly spend limits (options not given stay as they are).",
-            discussion: "Days and months are calendar periods in SPEND_TIME_ZONE (UTC by default)."
+            abstract: "Set a user's spend and image limits (options not given stay as they are).",
+            discussion: "Hours, days and months are calendar periods in SPEND_TIME_ZONE (UTC by default)."
         )
 
         @Argument(help: "The user's id or name.")
@@ -30,8 +30,8 @@ struct UsersCommand: AsyncParsableCommand {
         var clear = false
 
         func validate() throws {
-            guard clear != (limits.dailyLimitUsd != nil || limits.monthlyLimitUsd != nil) else {
-                throw ValidationError("give --daily-limit-usd and/or --monthly-limit-usd, or --clear alone")
+            guard clear != (try limits.parsed() != UserLimits()) else {
+                throw ValidationError("give one or more of the limit options, or --clear alone")
             }
         }
 
@@ -39,15 +39,18 @@ struct UsersCommand: AsyncParsableCommand {
             let runtime = try await Runtime.start(label: "imagegen.admin")
             let users = UserStore(database: runtime.database)
             guard let found = try await users.find(user) else { throw StartupFailure(description: "no user with id or name '\(user)'") }
-            let daily = clear ? nil : try limits.daily() ?? found.dailyLimit
-            let monthly = clear ? nil : try limits.monthly() ?? found.monthlyLimit
-            try await users.setLimits(userID: found.id, daily: daily, monthly: monthly)
-            let spend = runtime.configuration.spend
-            func describe(_ own: MicroDollars?, _ fallback: MicroDollars?) -> String {
-                own.map { "$\($0.usd)" } ?? fallback.map { "$\($0.usd) (default)" } ?? "none"
+            let own = clear ? UserLimits() : found.limits.updated(by: try limits.parsed())
+            try await users.setLimits(userID: found.id, own)
+            let defaults = runtime.configuration.spend.defaults
+            func describe<Value>(_ own: Value?, _ fallback: Value?, _ show: (Value) -> String) -> String {
+                own.map(show) ?? fallback.map { "\(show($0)) (default)" } ?? "none"
             }
-            print("\(found.name) (\(found.id.uuidString.lowercased())): daily limit \(describe(daily, spend.defaultDailyLimit)), "
-                + "monthly limit \(describe(monthly, spend.defaultMonthlyLimit))")
+            let usd = { (amount: MicroDollars) in "$\(amount.usd)" }, count = { (images: Int) in "\(images) images" }
+            print("\(found.name) (\(found.id.uuidString.lowercased())): "
+                + "daily limit \(describe(own.dailySpend, defaults.dailySpend, usd)), "
+                + "monthly limit \(describe(own.monthlySpend, defaults.monthlySpend, usd)), "
+                + "hourly image limit \(describe(own.hourlyImages, defaults.hourlyImages, count)), "
+                + "daily image limit \(describe(own.dailyImages, defaults.dailyImages, count))")
         }
     }
 
@@ -67,11 +70,7 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let runtime = try await Runtime.start(label: "imagegen.admin")
-            let (user, key) = try await UserStore(database: runtime.database).createUser(
-                name: name,
-                dailyLimit: try limits.daily(),
-                monthlyLimit: try limits.monthly()
-            )
+            let (user, key) = try await UserStore(database: runtime.database).createUser(name: name, limits: try limits.parsed())
             print("user_id: \(user.id.uuidString.lowercased())")
             print("name: \(user.name)")
             print("api_key: \(key.secret)")
@@ -158,13 +157,27 @@ struct LimitOptions: ParsableArguments {
     @Option(help: "Monthly spend limit in USD.")
     var monthlyLimitUsd: String?
 
+    @Option(help: "Most images per hour.")
+    var hourlyImageLimit: Int?
+
+    @Option(help: "Most images per day.")
+    var dailyImageLimit: Int?
+
     func validate() throws {
-        _ = try daily()
-        _ = try monthly()
+        _ = try parsed()
     }
 
-    func daily() throws -> MicroDollars? { try usdAmount(dailyLimitUsd, option: "--daily-limit-usd") }
-    func monthly() throws -> MicroDollars? { try usdAmount(monthlyLimitUsd, option: "--monthly-limit-usd") }
+    /// The limits given; those not given are nil.
+    func parsed() throws -> UserLimits {
+        for (option, value) in [("--hourly-image-limit", hourlyImageLimit), ("--daily-image-limit", dailyImageLimit)] {
+            if let value, value < 0 { throw ValidationError("\(option) must be a whole number of images, 0 or more, got \(value)") }
+        }
+        return UserLimits(
+            dailySpend: try usdAmount(dailyLimitUsd, option: "--daily-limit-usd"),
+            monthlySpend: try usdAmount(monthlyLimitUsd, option: "--monthly-limit-usd"),
+            hourlyImages: hourlyImageLimit, dailyImages: dailyImageLimit
+        )
+    }
 }
 
 /// Parses an optional USD amount option, naming the option in the error.

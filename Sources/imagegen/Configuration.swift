@@ -71,10 +71,15 @@ struct Configuration: Sendable {
         guard let timeZone = TimeZone(identifier: zoneName) else {
             throw Problem(variable: "SPEND_TIME_ZONE", message: "expected a time zone name such as UTC or Europe/Berlin, got '\(zoneName)'")
         }
-        let spend = SpendPolicy(
-            defaultDailyLimit: try limit("DEFAULT_DAILY_LIMIT_USD"), defaultMonthlyLimit: try limit("DEFAULT_MONTHLY_LIMIT_USD"),
-            timeZone: timeZone
+        func imageLimit(_ name: String) throws -> Int? {
+            guard let raw = environment[name], !raw.isEmpty else { return nil }
+            return try number(name, 0, 0...1_000_000_000)
+        }
+        let defaults = UserLimits(
+            dailySpend: try limit("DEFAULT_DAILY_LIMIT_USD"), monthlySpend: try limit("DEFAULT_MONTHLY_LIMIT_USD"),
+            hourlyImages: try imageLimit("DEFAULT_HOURLY_IMAGE_LIMIT"), dailyImages: try imageLimit("DEFAULT_DAILY_IMAGE_LIMIT")
         )
+        let spend = SpendPolicy(defaults: defaults, timeZone: timeZone)
         let logLevel = text("LOG_LEVEL", "info")
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw Problem(variable: "LOG_LEVEL", message: "expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")

@@ -12,22 +12,26 @@ struct AdminSpendCommandTests {
     @Test("set-limits changes only the limits given, and --clear falls back to the defaults")
     func setLimits() async throws {
         let database = try await TestEnvironment.database()
-        let (user, _) = try await UserStore(database: database).createUser(name: "limit-\(UUID().uuidString.prefix(6))", dailyLimit: nil, monthlyLimit: nil)
+        let (user, _) = try await UserStore(database: database).createUser(name: "limit-\(UUID().uuidString.prefix(6))")
         let id = user.id.uuidString.lowercased()
 
         let set = try ChildProcess.run(["admin", "users", "set-limits", id, "--daily-limit-usd", "1.5", "--monthly-limit-usd", "30"], environment: try environment)
         #expect(set.status == 0)
         #expect(set.output.contains("daily limit $1.500000, monthly limit $30.000000"))
         _ = try ChildProcess.run(["admin", "users", "set-limits", user.name, "--monthly-limit-usd", "40"], environment: try environment)
+        let images = try ChildProcess.run(["admin", "users", "set-limits", id, "--hourly-image-limit", "10"], environment: try environment)
+        #expect(images.output.contains("hourly image limit 10 images, daily image limit none"))
         let updated = try #require(try await UserStore(database: database).find(id))
-        #expect(updated.dailyLimit == MicroDollars(1_500_000))
-        #expect(updated.monthlyLimit == MicroDollars(40_000_000))
+        #expect(updated.limits == UserLimits(dailySpend: MicroDollars(1_500_000), monthlySpend: MicroDollars(40_000_000), hourlyImages: 10))
 
         let cleared = try ChildProcess.run(["admin", "users", "set-limits", id, "--clear"], environment: try environment)
         #expect(cleared.output.contains("daily limit $2.000000 (default), monthly limit none"))
-        #expect(try await UserStore(database: database).find(id)?.dailyLimit == nil)
+        #expect(try await UserStore(database: database).find(id)?.limits == UserLimits())
 
-        for arguments in [["--clear", "--daily-limit-usd", "1"], [], ["--daily-limit-usd", "-1"], ["--daily-limit-usd", "0.0000001"]] {
+        for arguments in [
+            ["--clear", "--daily-limit-usd", "1"], [], ["--daily-limit-usd", "-1"], ["--daily-limit-usd", "0.0000001"],
+            ["--daily-image-limit", "-1"], ["--hourly-image-limit", "many"],
+        ] {
             let bad = try ChildProcess.run(["admin", "users", "set-limits", id] + arguments, environment: try environment)
             #expect(bad.status != 0)
             #expect(bad.error.split(separator: "\n").first?.hasPrefix("Error: ") == true)
@@ -56,7 +60,7 @@ struct AdminSpendCommandTests {
     @Test("cost-report as CSV and JSON is machine-readable and agrees with the table's total")
     func reportFormats() async throws {
         let database = try await TestEnvironment.database()
-        let (user, _) = try await UserStore(database: database).createUser(name: "csv,\"quoted\"", dailyLimit: nil, monthlyLimit: nil)
+        let (user, _) = try await UserStore(database: database).createUser(name: "csv,\"quoted\"")
         let taskID = try await TaskStore(database: database).createTask(userID: user.id)
         try await database.run { connection in
             try connection.query(

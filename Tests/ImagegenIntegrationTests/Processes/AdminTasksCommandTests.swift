@@ -16,7 +16,7 @@ struct AdminTasksCommandTests {
             "IMAGEGEN_QUEUE": queueName,
             "RETRY_MAX_ATTEMPTS": "4",
         ]
-        let (user, _) = try await UserStore(database: database).createUser(name: "dead-letter", dailyLimit: nil, monthlyLimit: nil)
+        let (user, _) = try await UserStore(database: database).createUser(name: "dead-letter")
         let taskID = try await TaskStore(database: database).createTask(userID: user.id, maxAttempts: 1, queue: queueName)
         let attempts = AttemptStore(database: database)
         let attempt = try #require(try await attempts.beginAttempt(taskID: taskID))

@@ -26,7 +26,7 @@ struct ReconcilerTests {
         let queue = TaskQueue(
             name: TestEnvironment.uniqueQueueName(), url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger
         )
-        let (user, _) = try await UserStore(database: database).createUser(name: "reconcile", dailyLimit: nil, monthlyLimit: nil)
+        let (user, _) = try await UserStore(database: database).createUser(name: "reconcile")
         return Fixture(
             database: database, queue: queue, tasks: TaskStore(database: database), attempts: AttemptStore(database: database),
             reconciler: Reconciler(

@@ -10,7 +10,7 @@ struct SpendAPITests {
         let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let (user, key) = try await system.createUser()
-        try await UserStore(database: system.database).setLimits(userID: user.id, daily: MicroDollars(50_000), monthly: nil)
+        try await UserStore(database: system.database).setLimits(userID: user.id, UserLimits(dailySpend: MicroDollars(50_000)))
         let first = try #require(try await system.submit(key: key, #"{"prompt": "fits"}"#).json["task_id"] as? String)
         _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: first)!))
 
@@ -33,7 +33,7 @@ struct SpendAPITests {
         let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let (user, key) = try await system.createUser()
-        try await UserStore(database: system.database).setLimits(userID: user.id, daily: MicroDollars(1_000_000), monthly: nil)
+        try await UserStore(database: system.database).setLimits(userID: user.id, UserLimits(dailySpend: MicroDollars(1_000_000)))
         let taskID = try #require(try await system.submit(key: key, #"{"prompt": "count me"}"#).json["task_id"] as? String)
         _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: taskID)!))
 
@@ -47,6 +47,32 @@ struct SpendAPITests {
         let month = try #require(result.json["month"] as? [String: Any])
         #expect(month["limit_usd"] is NSNull)
         #expect((month["starts_on"] as? String)?.hasSuffix("-01") == true)
+        let images = try #require(result.json["images"] as? [String: Any])
+        let hour = try #require(images["hour"] as? [String: Any])
+        #expect(hour["used"] as? Int == 1)
+        #expect(hour["limit"] is NSNull)
+        #expect((hour["resets_at"] as? String)?.hasSuffix(":00:00Z") == true)
         #expect(try await system.request("GET", "/me/usage", key: nil).status == 401)
+    }
+
+    @Test("an image limit refuses a submission with 429, Retry-After until the hour ends, and the count's figures")
+    func submitOverImageLimit() async throws {
+        let system = try await RunningSystem.start(worker: nil)
+        defer { Task { await system.stop() } }
+        let (user, key) = try await system.createUser()
+        try await UserStore(database: system.database).setLimits(userID: user.id, UserLimits(hourlyImages: 3))
+        let first = try #require(try await system.submit(key: key, #"{"prompt": "two", "model": "dall-e-2", "n": 2}"#).json["task_id"] as? String)
+        _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: first)!))
+
+        let refused = try await system.submit(key: key, #"{"prompt": "two more", "model": "dall-e-2", "n": 2}"#)
+        #expect(refused.status == 429)
+        let error = try #require(refused.json["error"] as? [String: Any])
+        #expect(error["code"] as? String == "image_limit_exceeded")
+        #expect(error["limit_images"] as? String == "3")
+        #expect(error["used_images"] as? String == "2")
+        #expect(error["requested_images"] as? String == "2")
+        let retryAfter = try #require(refused.headers["retry-after"].flatMap { Int($0) })
+        #expect((1...3600).contains(retryAfter))
+        #expect(try await system.submit(key: key, #"{"prompt": "one more", "model": "dall-e-2"}"#).status == 202)
     }
 }

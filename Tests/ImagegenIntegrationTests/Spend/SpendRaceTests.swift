@@ -11,7 +11,7 @@ struct SpendRaceTests {
         let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let (user, key) = try await system.createUser(name: "racer")
-        try await UserStore(database: system.database).setLimits(userID: user.id, daily: MicroDollars(40_000) * k, monthly: nil)
+        try await UserStore(database: system.database).setLimits(userID: user.id, UserLimits(dailySpend: MicroDollars(40_000) * k))
         var taskIDs: [String] = []
         for index in 0..<(20 * k) {
             taskIDs.append(try #require(try await system.submit(key: key, #"{"prompt": "race \#(index)"}"#).json["task_id"] as? String))

@@ -32,7 +32,7 @@ struct AttemptStoreTests {
 
     private func fixture(maxAttempts: Int = 3) async throws -> Fixture {
         let database = try await TestEnvironment.database()
-        let (user, _) = try await UserStore(database: database).createUser(name: "fence", dailyLimit: nil, monthlyLimit: nil)
+        let (user, _) = try await UserStore(database: database).createUser(name: "fence")
         let tasks = TaskStore(database: database)
         let taskID = try await tasks.createTask(userID: user.id, maxAttempts: maxAttempts)
         return Fixture(database: database, attempts: AttemptStore(database: database), tasks: tasks, userID: user.id, taskID: taskID)

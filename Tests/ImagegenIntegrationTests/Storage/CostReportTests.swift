@@ -10,8 +10,8 @@ struct CostReportTests {
     private func seed(_ database: Database, year: Int) async throws -> (alice: User, bob: User) {
         let users = UserStore(database: database)
         let store = TaskStore(database: database)
-        let (alice, _) = try await users.createUser(name: "report-alice", dailyLimit: nil, monthlyLimit: nil)
-        let (bob, _) = try await users.createUser(name: "report-bob", dailyLimit: nil, monthlyLimit: nil)
+        let (alice, _) = try await users.createUser(name: "report-alice")
+        let (bob, _) = try await users.createUser(name: "report-bob")
         let charges: [(User, Int64, Int, String, String)] = [
             (alice, 40_000, 1, "dall-e-3", "\(year)-01-30 00:00:00+00"), (alice, 120_000, 1, "dall-e-3", "\(year)-01-30 23:59:59.999+00"),
             (bob, 54_000, 3, "dall-e-2", "\(year)-01-31 12:00:00+00"), (bob, 20_000, 1, "dall-e-2", "\(year)-02-01 00:00:00+00"),

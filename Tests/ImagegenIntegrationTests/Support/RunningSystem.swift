@@ -156,7 +156,7 @@ final class RunningSystem: Sendable {
     }
 
     func createUser(name: String = "test-user") async throws -> (User, String) {
-        let (user, key) = try await UserStore(database: database).createUser(name: name, dailyLimit: nil, monthlyLimit: nil)
+        let (user, key) = try await UserStore(database: database).createUser(name: name)
         return (user, key.secret)
     }
 }

@@ -21,9 +21,13 @@ extension TaskQueue {
 }
 
 extension TaskStore {
-    /// Inserts a queued dall-e-3 task without enqueuing it; no test worker serves the default queue.
-    func createTask(userID: UUID, prompt: String = "p", maxAttempts: Int = 3, queue: String = "unserved") async throws -> UUID {
-        let request = ImageRequest(prompt: prompt, model: "dall-e-3", size: "1024x1024", quality: "standard", style: nil, n: 1, endUser: nil)
+    /// Inserts a queued dall-e-3 task at $0.04 an image without enqueuing it; no test worker
+    /// serves the default queue. The store does not validate, so ledger tests, which never
+    /// reach the provider, may ask for more images than dall-e-3 takes.
+    func createTask(
+        userID: UUID, prompt: String = "p", n: Int = 1, maxAttempts: Int = 3, queue: String = "unserved"
+    ) async throws -> UUID {
+        let request = ImageRequest(prompt: prompt, model: "dall-e-3", size: "1024x1024", quality: "standard", style: nil, n: n, endUser: nil)
         return try await create(
             userID: userID, request: request, unitPrice: MicroDollars(40_000), maxAttempts: maxAttempts, queue: queue
         ).taskID
