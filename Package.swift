@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
@@ -43,7 +45,10 @@ let package = Package(
         ),
         .target(
             name: "ImagegenQueue",
-            dependencies: ["ImagegenCore", "RedisClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ImagegenCore", "RedisClient", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -56,13 +61,26 @@ let package = Package(
             dependencies: [
                 "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // Logs, metrics and the health routes that the API and the workers share.
+        .target(
+            name: "ImagegenTelemetry",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "ImagegenAPI",
             dependencies: [
-                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "PostgresClient", "RedisClient",
+                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenTelemetry", "PostgresClient", "RedisClient",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -81,7 +99,7 @@ let package = Package(
             name: "imagegen",
             dependencies: [
                 "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider", "ImagegenWorker",
-                "ImagegenAPI", "MockProvider", "CurlClient", "RedisClient",
+                "ImagegenAPI", "ImagegenTelemetry", "MockProvider", "CurlClient", "RedisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,7 +113,7 @@ let package = Package(
             name: "ImagegenIntegrationTests",
             dependencies: [
                 "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider", "ImagegenWorker",
-                "ImagegenAPI", "MockProvider", "CurlClient", "RedisClient", "PostgresClient",
+                "ImagegenAPI", "ImagegenTelemetry", "MockProvider", "CurlClient", "RedisClient", "PostgresClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -2,6 +2,7 @@ import Hummingbird
 import ImagegenCore
 import ImagegenQueue
 import ImagegenStore
+import ImagegenTelemetry
 import Logging
 import NIOCore
 
@@ -30,16 +31,19 @@ public enum APIServer {
         }
     }
 
+    /// - Parameter operations: `/healthz`, `/readyz` and `/metrics`, when the process exposes them.
     public static func makeApplication(
         _ dependencies: Dependencies,
         host: String,
         port: Int,
         logger: Logger,
+        operations: OperationsRoutes? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
-        router.get("healthz") { _, _ in try JSONResponse.make(status: .ok, body: ["status": "ok"]) }
+        operations?.register(on: router)
         let users = UserStore(database: dependencies.database)
         let spend = SpendStore(database: dependencies.database, policy: dependencies.spend)
         ImageRoutes(

@@ -220,6 +220,11 @@ public final class TaskQueue: Sendable {
         return try text.map(QueueEntry.decode)
     }
 
+    /// Checks that Redis answers, for readiness probes.
+    public func ping() async throws {
+        _ = try await run { connection in try connection.command(["PING"]) }
+    }
+
     /// Server setting that decides whether Redis may evict queue keys under memory pressure.
     public func evictionPolicy() async throws -> String? {
         try await run { connection in

@@ -26,6 +26,11 @@ public final class Database: Sendable {
         try await pool.withResource(body)
     }
 
+    /// Checks that PostgreSQL answers, for readiness probes.
+    public func ping() async throws {
+        try await run { connection in _ = try connection.query("SELECT 1") }
+    }
+
     /// Whether `error` means PostgreSQL could not be reached (down, restarting), so the
     /// same statement may succeed later.
     public static func isUnavailable(_ error: any Error) -> Bool {

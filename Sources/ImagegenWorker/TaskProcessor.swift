@@ -40,13 +40,16 @@ public struct TaskProcessor: Sendable {
                 return
             }
             logger[metadataKey: "attempt"] = "\(attempt.attempt)"
+            WorkerMetrics.spendReserved(attempt.price.reservation(for: attempt.request))
             logger.debug("calling the provider", metadata: ["model": "\(attempt.request.model)"])
             let outcome: Result<Generation, ProviderFailure>
+            let started = ContinuousClock.now
             do {
                 outcome = .success(try await provider.generate(attempt.request, acceptsResponseFormat: attempt.acceptsResponseFormat))
             } catch {
                 outcome = .failure(error)
             }
+            WorkerMetrics.providerCall(outcome: outcome.failureCode, duration: .now - started)
             switch outcome {
             case .success(let generation): try await succeed(attempt, generation: generation, logger: logger)
             case .failure(.abandoned): try await handBack(attempt, logger: logger)
@@ -60,11 +63,15 @@ public struct TaskProcessor: Sendable {
 
     private func succeed(_ attempt: TaskAttempt, generation: Generation, logger: Logger) async throws {
         let stored = generation.images.map { StoredImage(mediaType: $0.mediaType, bytes: $0.bytes, revisedPrompt: $0.revisedPrompt) }
+        let cost = attempt.price.charge(images: stored.count, usage: generation.usage)
         switch try await persist({ try await attempts.complete(attempt, images: stored, usage: generation.usage) }, logger: logger) {
         case .recorded:
-            let cost = attempt.price.charge(images: stored.count, usage: generation.usage)
+            WorkerMetrics.taskFinished(.succeeded)
+            WorkerMetrics.spendSettled(cost)
             logger.info("task succeeded", metadata: ["images": "\(stored.count)", "cost_usd": "\(cost.usd)"])
         case .canceled:
+            WorkerMetrics.taskFinished(.canceled)
+            WorkerMetrics.spendSettled(cost)
             logger.notice("task canceled by its owner during the attempt; images discarded, provider cost recorded")
         case .superseded:
             logger.warning("a newer attempt owns this task; result discarded")
@@ -75,7 +82,11 @@ public struct TaskProcessor: Sendable {
     private func handle(_ failure: ProviderFailure, of attempt: TaskAttempt, entry: QueueEntry, logger: Logger) async throws {
         let error = TaskError(code: failure.code, message: failure.message)
         guard failure.isRetryable, attempt.attempt < attempt.maxAttempts else {
-            if try await persist({ try await attempts.fail(attempt, error: error, providerMayHaveBilled: failure.providerMayHaveBilled) }, logger: logger) != .superseded {
+            let outcome = try await persist(
+                { try await attempts.fail(attempt, error: error, providerMayHaveBilled: failure.providerMayHaveBilled) }, logger: logger
+            )
+            if outcome != .superseded {
+                WorkerMetrics.taskFinished(outcome == .canceled ? .canceled : .failed, code: failure.code)
                 logger.warning("task failed", metadata: ["code": "\(failure.code)", "reason": "\(failure.message)"])
                 try await queue.acknowledge(taskID: attempt.taskID)
             }
@@ -90,8 +101,10 @@ public struct TaskProcessor: Sendable {
             next.attempt = attempt.attempt
             next.runAtMilliseconds = Int64(Date().timeIntervalSince1970 * 1000) + delay
             try await queue.retry(next, delayMilliseconds: delay)
+            WorkerMetrics.retryScheduled(reason: failure.code)
             logger.notice("attempt failed; retrying", metadata: ["code": "\(failure.code)", "delay_ms": "\(delay)"])
         case .canceled:
+            WorkerMetrics.taskFinished(.canceled, code: failure.code)
             logger.notice("attempt failed and the owner canceled the task")
             try await queue.acknowledge(taskID: attempt.taskID)
         case .superseded:
@@ -131,6 +144,16 @@ public struct TaskProcessor: Sendable {
                 }
                 pauseMilliseconds = min(pauseMilliseconds * 2, 2_000)
             }
+        }
+    }
+}
+
+extension Result<Generation, ProviderFailure> {
+    /// The failure's code, or "success": the provider-call histogram's outcome label.
+    fileprivate var failureCode: String {
+        switch self {
+        case .success: "success"
+        case .failure(let failure): failure.code
         }
     }
 }

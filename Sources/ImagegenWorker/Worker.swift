@@ -76,12 +76,15 @@ public struct Worker: Sendable {
                 continue
             }
             if batch.reaped > 0 {
+                WorkerMetrics.leasesReaped(batch.reaped)
                 logger.notice("reaped expired leases; their tasks are ready again", metadata: ["tasks": "\(batch.reaped)"])
             }
             slots.give(free - batch.tasks.count)
             for task in batch.tasks {
                 leases.hold(task.entry)
                 group.addTask {
+                    WorkerMetrics.attemptsInFlight.increment()
+                    defer { WorkerMetrics.attemptsInFlight.decrement() }
                     await processor.process(task)
                     leases.release(task.entry.taskID)
                     slots.give()

@@ -1,5 +1,6 @@
 import Foundation
 import ImagegenCore
+import ImagegenTelemetry
 import RedisClient
 
 /// Settings read from environment variables; each has a default that matches
@@ -20,6 +21,7 @@ struct Configuration: Sendable {
     var defaultModel: String
     var migrationsDirectory: String
     var logLevel: String
+    var logFormat: LogFormat
 
     struct Problem: Error, CustomStringConvertible {
         let variable: String
@@ -84,6 +86,10 @@ struct Configuration: Sendable {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw Problem(variable: "LOG_LEVEL", message: "expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")
         }
+        let formatName = text("LOG_FORMAT", "text")
+        guard let logFormat = LogFormat(rawValue: formatName) else {
+            throw Problem(variable: "LOG_FORMAT", message: "expected text or json, got '\(formatName)'")
+        }
         return Configuration(
             databaseURL: text("DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/imagegen"),
             databaseConnections: try number("DATABASE_CONNECTIONS", 4, 1...256),
@@ -99,7 +105,8 @@ struct Configuration: Sendable {
             spend: spend,
             defaultModel: text("DEFAULT_MODEL", "dall-e-3"),
             migrationsDirectory: text("MIGRATIONS_DIR", "migrations"),
-            logLevel: logLevel
+            logLevel: logLevel,
+            logFormat: logFormat
         )
     }
 

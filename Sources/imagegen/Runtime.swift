@@ -1,7 +1,9 @@
 import ImagegenCore
 import ImagegenQueue
 import ImagegenStore
+import ImagegenTelemetry
 import Logging
+import Prometheus
 
 /// A fatal start-up problem, printed as one line by the command-line parser.
 struct StartupFailure: Error, CustomStringConvertible {
@@ -13,15 +15,13 @@ struct Runtime {
     let configuration: Configuration
     let logger: Logger
     let database: Database
+    let metrics: PrometheusCollectorRegistry
 
     static func start(label: String) async throws -> Runtime {
         let configuration = try Configuration.fromEnvironment()
-        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { name in
-            var handler = StreamLogHandler.standardError(label: name)
-            handler.logLevel = level
-            return handler
-        }
+        let metrics = Telemetry.bootstrap(
+            logFormat: configuration.logFormat, logLevel: Logger.Level(rawValue: configuration.logLevel) ?? .info
+        )
         let logger = Logger(label: label)
         let database = Database(
             connectionString: configuration.databaseURL, connections: configuration.databaseConnections, logger: logger
@@ -31,7 +31,23 @@ struct Runtime {
         } catch {
             throw StartupFailure(description: "DATABASE_URL: cannot connect to PostgreSQL at \(configuration.redactedDatabaseURL): \(error)")
         }
-        return Runtime(configuration: configuration, logger: logger, database: database)
+        return Runtime(configuration: configuration, logger: logger, database: database, metrics: metrics)
+    }
+
+    /// `/healthz`, `/readyz` (PostgreSQL and Redis answer) and `/metrics`, with the queue's
+    /// depth read at each scrape.
+    func operationsRoutes(queue: TaskQueue) -> OperationsRoutes {
+        let database = self.database, gauges = QueueGauges(queue: queue.name)
+        return OperationsRoutes(
+            registry: metrics,
+            dependencies: [
+                .init(name: "postgres") { try await database.ping() },
+                .init(name: "redis") { try await queue.ping() },
+            ],
+            beforeScrape: {
+                if let stats = try? await queue.stats() { gauges.record(stats) }
+            }
+        )
     }
 
     func connectQueue(named name: String? = nil) async throws -> TaskQueue {

@@ -16,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
             ),
             host: configuration.host,
             port: configuration.port,
-            logger: runtime.logger
+            logger: runtime.logger,
+            operations: runtime.operationsRoutes(queue: queue)
         )
         try await application.runService()
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CurlClient
+import Hummingbird
 import ImagegenProvider
 import ImagegenStore
 import ImagegenWorker
@@ -22,6 +23,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between reconciliations of the queue against PostgreSQL.")
     var reconcileIntervalSeconds: Int = 5
 
+    @Option(help: "Serve /healthz, /readyz and /metrics on this port (on HOST); off when not given.")
+    var httpPort: Int?
+
     func validate() throws {
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 10000") }
         guard (1...3_600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be from 1 to 3600") }
@@ -29,6 +33,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard (1...3_600).contains(reconcileIntervalSeconds) else {
             throw ValidationError("--reconcile-interval-seconds must be from 1 to 3600")
         }
+        if let httpPort, !(1...65_535).contains(httpPort) { throw ValidationError("--http-port must be from 1 to 65535") }
     }
 
     func run() async throws {
@@ -62,9 +67,16 @@ struct WorkerCommand: AsyncParsableCommand {
             ),
             logger: runtime.logger
         )
-        let group = ServiceGroup(
-            services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger
-        )
+        var services: [any Service] = [WorkerService(worker: worker)]
+        if let httpPort {
+            let router = Router()
+            runtime.operationsRoutes(queue: queue).register(on: router)
+            services.append(Application(
+                router: router, configuration: .init(address: .hostname(configuration.host, port: httpPort), serverName: "imagegen-worker"),
+                logger: runtime.logger
+            ))
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger)
         try await group.run()
     }
 }

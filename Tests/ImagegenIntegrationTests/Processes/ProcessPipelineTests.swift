@@ -4,7 +4,7 @@ import Testing
 
 @Suite("The imagegen binary: separate API, worker and provider processes configured by environment")
 struct ProcessPipelineTests {
-    @Test("migrate, create a user, serve, two workers and the mock provider take 20 tasks to succeeded")
+    @Test("migrate, create a user, serve, two workers and the mock provider take 20 tasks to succeeded; metrics and JSON logs tell")
     func wholeSystemAsProcesses() async throws {
         _ = try await TestEnvironment.database()
         let providerPort = try ChildProcess.freePort()
@@ -31,7 +31,13 @@ struct ProcessPipelineTests {
 
         let provider = try ChildProcess(["mock-provider", "--port", String(providerPort), "--latency-ms", "20"], environment: environment)
         let api = try ChildProcess(["serve"], environment: environment)
-        let workers = try (0..<2).map { _ in try ChildProcess(["worker", "--concurrency", "4"], environment: environment) }
+        let workerPorts = try (0..<2).map { _ in try ChildProcess.freePort() }
+        let workers = try workerPorts.enumerated().map { index, port in
+            try ChildProcess(
+                ["worker", "--concurrency", "4", "--http-port", String(port)],
+                environment: environment.merging(["LOG_FORMAT": index == 0 ? "json" : "text"]) { _, new in new }
+            )
+        }
 
         let client = CurlMultiClient()
         let base = "http://127.0.0.1:\(apiPort)"
@@ -52,6 +58,20 @@ struct ProcessPipelineTests {
             #expect(try await finalStatus(client, base, taskID: taskID, key: String(key)) == "succeeded")
         }
 
+        let readiness = try await client.send(CurlRequest(url: base + "/readyz"))
+        #expect(readiness.status == 200)
+        #expect(String(decoding: readiness.body, as: UTF8.self) == #"{"checks":{"postgres":"ok","redis":"ok"},"status":"ready"}"#)
+        let apiMetrics = try await text(client, base + "/metrics")
+        #expect(apiMetrics.contains(#"imagegen_queue_ready_tasks{queue="\#(environment["IMAGEGEN_QUEUE"]!)"} 0"#))
+        #expect(apiMetrics.contains(#"hb_requests{http_route="/images/generate",http_request_method="POST",http_response_status_code="202"} 20"#))
+        var succeeded = 0
+        for port in workerPorts {
+            let metrics = try await text(client, "http://127.0.0.1:\(port)/metrics")
+            #expect(metrics.contains("imagegen_provider_request_duration_seconds_bucket"))
+            succeeded += sample(#"imagegen_tasks_finished_total{status="succeeded",code=""}"#, in: metrics)
+        }
+        #expect(succeeded == 20)
+
         let report = try ChildProcess.run(["admin", "cost-report"], environment: environment)
         #expect(report.status == 0)
         let line = try #require(report.output.split(separator: "\n").first { $0.hasPrefix(userID) })
@@ -62,6 +82,12 @@ struct ProcessPipelineTests {
             #expect(worker.log.contains("worker stopped"))
         }
         #expect(workers.map { $0.log.components(separatedBy: "task succeeded").count - 1 }.reduce(0, +) == 20)
+        let records = try workers[0].log.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+        }
+        let successes = records.filter { $0["message"] as? String == "task succeeded" }
+        #expect(!successes.isEmpty)
+        #expect(successes.allSatisfy { taskIDs.contains($0["task_id"] as? String ?? "") && $0["level"] as? String == "info" })
         _ = await api.terminate()
         _ = await provider.terminate()
     }
@@ -85,6 +111,15 @@ struct ProcessPipelineTests {
         #expect(lines.count == 1)
         #expect(lines.first?.hasPrefix("Error: \(variable):") == true)
         #expect(!result.error.contains("secret"))
+    }
+
+    private func text(_ client: CurlMultiClient, _ url: String) async throws -> String {
+        String(decoding: try await client.send(CurlRequest(url: url)).body, as: UTF8.self)
+    }
+
+    /// The value of one Prometheus sample line, or 0 when absent.
+    private func sample(_ name: String, in exposition: String) -> Int {
+        exposition.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
     }
 
     private func waitUntilUp(_ client: CurlMultiClient, _ url: String) async throws {
