@@ -29,12 +29,26 @@ struct Configuration: Sendable {
         var description: String { "\(variable): \(message)" }
     }
 
-    static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+    /// Every variable `fromEnvironment` reads, for `imagegen config` and deployment checks.
+    static var variableNames: [String] {
+        var names: [String] = []
+        _ = try? fromEnvironment([:]) { names.append($0) }
+        return names
+    }
+
+    /// - Parameter reading: told the name of each variable as it is read.
+    static func fromEnvironment(
+        _ variables: [String: String] = ProcessInfo.processInfo.environment, reading: (String) -> Void = { _ in }
+    ) throws -> Configuration {
+        func value(_ name: String) -> String? {
+            reading(name)
+            return variables[name].flatMap { $0.isEmpty ? nil : $0 }
+        }
         func text(_ name: String, _ fallback: String) -> String {
-            environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
+            value(name) ?? fallback
         }
         func number(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
-            guard let raw = environment[name], !raw.isEmpty else { return fallback }
+            guard let raw = value(name) else { return fallback }
             guard let value = Int(raw), range.contains(value) else {
                 throw Problem(variable: name, message: "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(raw)'")
             }
@@ -63,7 +77,7 @@ struct Configuration: Sendable {
             maxAttempts: try number("RETRY_MAX_ATTEMPTS", 5, 1...100)
         )
         func limit(_ name: String) throws -> MicroDollars? {
-            guard let raw = environment[name], !raw.isEmpty else { return nil }
+            guard let raw = value(name) else { return nil }
             guard let amount = MicroDollars(usd: raw) else {
                 throw Problem(variable: name, message: "expected an amount in USD such as 5 or 0.50, got '\(raw)'")
             }
@@ -74,7 +88,7 @@ struct Configuration: Sendable {
             throw Problem(variable: "SPEND_TIME_ZONE", message: "expected a time zone name such as UTC or Europe/Berlin, got '\(zoneName)'")
         }
         func imageLimit(_ name: String) throws -> Int? {
-            guard let raw = environment[name], !raw.isEmpty else { return nil }
+            guard value(name) != nil else { return nil }
             return try number(name, 0, 0...1_000_000_000)
         }
         let defaults = UserLimits(
@@ -97,7 +111,7 @@ struct Configuration: Sendable {
             redisConnections: try number("REDIS_CONNECTIONS", 2, 1...256),
             queueName: queueName,
             openAIBaseURL: baseURL,
-            openAIAPIKey: environment["OPENAI_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
+            openAIAPIKey: value("OPENAI_API_KEY"),
             providerTimeoutMilliseconds: try number("PROVIDER_TIMEOUT_SECONDS", 120, 1...3_600) * 1000,
             host: text("HOST", "127.0.0.1"),
             port: try number("PORT", 8080, 1...65_535),

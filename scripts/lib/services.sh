@@ -21,6 +21,17 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
 }
 
+# PyYAML and kubernetes-validate for deploy/check, in a virtualenv under .local.
+ensure_check_tools() {
+    local venv="$IMAGEGEN_ROOT/.local/tools"
+    if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+        log "installing PyYAML and kubernetes-validate into .local/tools"
+        python3 -m venv "$venv" || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml kubernetes-validate
+    fi
+    export IMAGEGEN_PYTHON="$venv/bin/python"
+}
+
 ensure_swift() {
     command -v swift >/dev/null 2>&1 && return 0
     [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH" && return 0

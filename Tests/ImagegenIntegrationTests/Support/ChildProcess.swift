@@ -49,10 +49,13 @@ final class ChildProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: errorFile)
     }
 
-    /// Runs a command to completion and returns its exit status, standard output and standard error.
-    static func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String, error: String) {
+    /// Runs a command (imagegen unless `executable` names another program) to completion and
+    /// returns its exit status, standard output and standard error.
+    static func run(
+        _ arguments: [String], environment: [String: String], executable: URL? = nil
+    ) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
-        process.executableURL = try binary()
+        process.executableURL = try executable ?? binary()
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let output = Pipe()
