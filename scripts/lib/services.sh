@@ -123,3 +123,33 @@ start_redis() { # dir port
 stop_redis() { # port
     redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true
 }
+
+# Background processes of scripts/dev and scripts/bench, with pid files and logs under $STATE.
+start_process() { # name command...
+    local name=$1
+    shift
+    stop_process "$name"
+    nohup "$@" >>"$STATE/logs/$name.log" 2>&1 &
+    echo $! >"$STATE/pids/$name.pid"
+}
+
+stop_process() { # name
+    local pidfile="$STATE/pids/$1.pid"
+    [ -f "$pidfile" ] || return 0
+    local pid
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+wait_for_http() { # url name
+    for _ in $(seq 1 100); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "$2 did not answer at $1; see $STATE/logs"
+}

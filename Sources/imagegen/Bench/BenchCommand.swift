@@ -1,0 +1,158 @@
+import ArgumentParser
+import CurlClient
+import Foundation
+import ImagegenStore
+import Logging
+import Synchronization
+
+/// Drives a running imagegen only through its HTTP API, as a client would, and prints one
+/// line of figures. Completion and per-task latencies are read from PostgreSQL (one count
+/// query every 50 ms and one percentile query at the end), so the bench does not poll
+/// every task and is not the bottleneck; a sampler polls status at a fixed rate to
+/// measure the status route. `scripts/bench` starts the system and runs the scenarios.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Load a running imagegen through its API and print throughput and latency figures."
+    )
+
+    @Option(help: "The API's base URL.") var api = "http://127.0.0.1:8080"
+    @Option(help: "An API key of a user with no limits (DATABASE_URL must reach the same database).") var key: String
+    @Option(help: "Tasks to submit.") var tasks = 1_000
+    @Option(help: "Submissions in flight at once (closed loop); ignored with --rate.") var inFlight = 64
+    @Option(help: "Offer submissions at this many per second (open loop) instead.") var rate: Int?
+    @Option(help: "Submit one task at a time, this many milliseconds apart (idle-start latency).") var spacingMs: Int?
+    @Option(help: "Status polls per second while the run lasts.") var pollRate = 200
+    @Option(help: "The request body to submit.") var body = #"{"prompt": "bench"}"#
+    @Option(help: "Scenario name printed in the first column.") var name = "bench"
+    @Option(help: "Processes whose peak memory to report, as name=pid,name=pid.") var processes = ""
+    @Option(help: "The mock provider's base URL, to count provider calls per task.") var provider: String?
+    @Flag(help: "Print the column header first.") var header = false
+
+    func validate() throws {
+        guard tasks > 0, inFlight > 0, pollRate >= 0 else { throw ValidationError("--tasks and --in-flight must be positive") }
+        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+    }
+
+    func run() async throws {
+        let runtime = try await Runtime.start(label: "imagegen.bench")
+        let client = CurlMultiClient()
+        let results = BenchResults(database: runtime.database)
+        let userID = try await results.user(ofKey: key)
+        let since = try await results.databaseNow()
+        let callsBefore = try await providerCalls(client)
+
+        let sampler = StatusSampler(client: client, api: api, key: key, perSecond: pollRate)
+        let started = ContinuousClock.now
+        async let polling: Void = sampler.run()
+        let posts = try await submit(client, sampler: sampler)
+        let finishedAt = try await results.waitForAll(userID: userID, since: since, count: tasks)
+        let elapsed = finishedAt - started
+        sampler.stop()
+        await polling
+
+        let latencies = try await results.latencies(userID: userID, since: since)
+        let calls = try await providerCalls(client).map { $0 - (callsBefore ?? 0) }
+        let row = BenchRow(
+            name: name, tasks: tasks, seconds: elapsed, taskLatency: latencies.total, startLatency: latencies.start,
+            succeeded: latencies.succeeded, posts: Percentiles(posts), polls: Percentiles(sampler.latencies),
+            memory: peakMemory(), callsPerTask: calls.map { Double($0) / Double(tasks) }
+        )
+        if header { print(BenchRow.header) }
+        print(row.line)
+    }
+
+    /// Submits every task and returns each POST's latency in milliseconds.
+    private func submit(_ client: CurlMultiClient, sampler: StatusSampler) async throws -> [Double] {
+        let request = CurlRequest(
+            method: "POST", url: api + "/images/generate",
+            headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")], body: Array(body.utf8)
+        )
+        let log = SubmissionLog()
+        @Sendable func post() async {
+            let sent = ContinuousClock.now
+            do {
+                let response = try await client.send(request)
+                let milliseconds = (ContinuousClock.now - sent).milliseconds
+                guard response.status == 202 else {
+                    log.failed("HTTP \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))")
+                    return
+                }
+                log.accepted(milliseconds)
+                if let id = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["task_id"] as? String {
+                    sampler.add(id)
+                }
+            } catch {
+                log.failed("\(error)")
+            }
+        }
+        if let spacingMs {
+            for _ in 0..<tasks {
+                await post()
+                try await Task.sleep(for: .milliseconds(spacingMs))
+            }
+        } else if let rate {
+            // Open loop: each submission leaves at its scheduled time, whether or not earlier ones have answered.
+            let start = ContinuousClock.now
+            await withDiscardingTaskGroup { group in
+                for index in 0..<tasks {
+                    let due = start + .nanoseconds(Int64(index) * 1_000_000_000 / Int64(rate))
+                    if due > .now { try? await Task.sleep(until: due) }
+                    group.addTask { await post() }
+                }
+            }
+        } else {
+            await withDiscardingTaskGroup { group in
+                for _ in 0..<min(inFlight, tasks) {
+                    group.addTask {
+                        while log.claim() < tasks { await post() }
+                    }
+                }
+            }
+        }
+        let (latencies, failures) = log.results
+        guard failures.isEmpty else {
+            throw StartupFailure(description: "\(failures.count) submissions failed, e.g. \(failures[0])")
+        }
+        return latencies
+    }
+
+    /// Requests the mock provider has served so far (its base URL without `/v1`).
+    private func providerCalls(_ client: CurlMultiClient) async throws -> Int? {
+        guard let provider else { return nil }
+        let base = provider.hasSuffix("/v1") ? String(provider.dropLast(3)) : provider
+        let response = try await client.send(CurlRequest(url: base + "/_mock/stats"))
+        return (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["requests"] as? Int
+    }
+
+    /// VmHWM of each named process: the most resident memory it ever had, in MiB.
+    private func peakMemory() -> [(String, Double)] {
+        processes.split(separator: ",").compactMap { pair in
+            let parts = pair.split(separator: "=")
+            guard parts.count == 2, let status = try? String(contentsOfFile: "/proc/\(parts[1])/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                  let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+            return (String(parts[0]), kilobytes / 1024)
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
+
+/// The submissions' latencies and failures, shared by the tasks that send them.
+private final class SubmissionLog: Sendable {
+    private let state = Mutex<(latencies: [Double], failures: [String], claimed: Int)>(([], [], 0))
+
+    /// The number of the next submission a closed-loop sender may make.
+    func claim() -> Int {
+        state.withLock { state in
+            defer { state.claimed += 1 }
+            return state.claimed
+        }
+    }
+
+    func accepted(_ milliseconds: Double) { state.withLock { $0.latencies.append(milliseconds) } }
+    func failed(_ reason: String) { state.withLock { $0.failures.append(reason) } }
+    var results: ([Double], [String]) { state.withLock { ($0.latencies, $0.failures) } }
+}

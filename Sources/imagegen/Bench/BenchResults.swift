@@ -1,0 +1,72 @@
+import Foundation
+import ImagegenCore
+import ImagegenStore
+
+/// What the database says about a bench run's tasks.
+struct BenchResults {
+    let database: Database
+
+    struct Latencies {
+        /// From the task's row being created to its final state, in milliseconds.
+        let total: Percentiles
+        /// From the task's row being created to its first attempt starting.
+        let start: Percentiles
+        let succeeded: Int
+    }
+
+    func user(ofKey key: String) async throws -> UUID {
+        guard let userID = try await UserStore(database: database).authenticate(secret: key) else {
+            throw StartupFailure(description: "--key: no user has this API key in DATABASE_URL's database")
+        }
+        return userID
+    }
+
+    func databaseNow() async throws -> String {
+        try await database.run { try $0.query("SELECT now()::text AS now").first!.string("now") }
+    }
+
+    /// Waits until `count` of the user's tasks created since `since` have finished, checking
+    /// every 50 ms, and returns when the last one was seen finished.
+    func waitForAll(userID: UUID, since: String, count: Int) async throws -> ContinuousClock.Instant {
+        while true {
+            let finished = try await database.run { connection in
+                try connection.query(
+                    """
+                    SELECT count(*) AS finished FROM tasks
+                    WHERE user_id = $1 AND created_at >= $2 AND status IN ('succeeded', 'failed', 'canceled')
+                    """,
+                    [.text(userID.uuidString), .text(since)]
+                ).first!.int("finished")
+            }
+            if finished >= count { return .now }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func latencies(userID: UUID, since: String) async throws -> Latencies {
+        let row = try await database.run { connection in
+            try connection.query(
+                """
+                SELECT \(Self.percentiles("finished_at - created_at", as: "total")),
+                       \(Self.percentiles("started_at - created_at", as: "start")),
+                       count(*) FILTER (WHERE status = 'succeeded') AS succeeded
+                FROM tasks WHERE user_id = $1 AND created_at >= $2
+                """,
+                [.text(userID.uuidString), .text(since)]
+            ).first!
+        }
+        func read(_ prefix: String) throws -> Percentiles {
+            Percentiles(
+                p50: Double(try row.string("\(prefix)_p50")) ?? 0, p95: Double(try row.string("\(prefix)_p95")) ?? 0,
+                p99: Double(try row.string("\(prefix)_p99")) ?? 0
+            )
+        }
+        return Latencies(total: try read("total"), start: try read("start"), succeeded: Int(try row.int("succeeded")))
+    }
+
+    private static func percentiles(_ interval: String, as name: String) -> String {
+        ["50", "95", "99"].map { p in
+            "(percentile_cont(0.\(p)) WITHIN GROUP (ORDER BY extract(epoch FROM \(interval)) * 1000))::text AS \(name)_p\(p)"
+        }.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,55 @@
+import CurlClient
+import Foundation
+import Synchronization
+
+/// Polls the status of recently submitted tasks at a fixed rate, like a client's poller,
+/// and records each poll's latency in milliseconds.
+final class StatusSampler: Sendable {
+    private let client: CurlMultiClient
+    private let api: String
+    private let key: String
+    private let perSecond: Int
+    private let state = Mutex<(ids: [String], latencies: [Double], stopped: Bool)>(([], [], false))
+
+    init(client: CurlMultiClient, api: String, key: String, perSecond: Int) {
+        self.client = client
+        self.api = api
+        self.key = key
+        self.perSecond = perSecond
+    }
+
+    func add(_ taskID: String) {
+        state.withLock { state in
+            // The newest few hundred tasks: the ones clients would be polling.
+            if state.ids.count >= 512 { state.ids.removeFirst(256) }
+            state.ids.append(taskID)
+        }
+    }
+
+    func stop() { state.withLock { $0.stopped = true } }
+
+    var latencies: [Double] { state.withLock { $0.latencies } }
+
+    func run() async {
+        guard perSecond > 0 else { return }
+        let start = ContinuousClock.now
+        await withDiscardingTaskGroup { group in
+            var index: Int64 = 0
+            while !state.withLock({ $0.stopped }) {
+                index += 1
+                try? await Task.sleep(until: start + .nanoseconds(index * 1_000_000_000 / Int64(perSecond)))
+                guard let id = state.withLock({ $0.ids.randomElement() }) else { continue }
+                group.addTask { await self.poll(id) }
+            }
+        }
+    }
+
+    private func poll(_ taskID: String) async {
+        let sent = ContinuousClock.now
+        guard let response = try? await client.send(CurlRequest(
+            url: api + "/images/tasks/\(taskID)/status", headers: [("Authorization", "Bearer \(key)")]
+        )), response.status == 200 else { return }
+        let milliseconds = (ContinuousClock.now - sent).milliseconds
+        state.withLock { $0.latencies.append(milliseconds) }
+    }
+}
