@@ -103,11 +103,10 @@ struct ImageRoutes: Sendable {
     private func checkLimits(userID: UUID, cost: MicroDollars, images: Int) async throws {
         let usage = try await spend.usage(userID: userID)
         guard let limit = usage.refusingLimit(cost: cost, images: images) else { return }
-        let resetsAt = limit.resetsAt(spend.policy.periods(at: Date()))
-        let resets = resetsAt.formatted(Date.ISO8601FormatStyle())
         switch limit {
         case .dailySpend, .monthlySpend:
             let period = limit == .dailySpend ? usage.day : usage.month
+            let resets = period.resetsAt.formatted(Date.ISO8601FormatStyle())
             throw APIError(
                 .init(code: 402, reasonPhrase: "Payment Required"), code: limit.errorCode,
                 message: "this request costs \(cost) and would pass your \(limit.name) of \(period.limit!)",
@@ -118,6 +117,7 @@ struct ImageRoutes: Sendable {
             )
         case .hourlyImages, .dailyImages:
             let period = limit == .hourlyImages ? usage.hourImages : usage.dayImages
+            let resets = period.resetsAt.formatted(Date.ISO8601FormatStyle())
             throw APIError(
                 .tooManyRequests, code: limit.errorCode,
                 message: "this request's \(images) image(s) would pass your \(limit.name) of \(period.limit!)",
@@ -125,7 +125,7 @@ struct ImageRoutes: Sendable {
                     "limit_images": String(period.limit!), "used_images": String(period.used), "requested_images": String(images),
                     "resets_at": resets,
                 ],
-                headers: [.retryAfter: String(max(1, Int(resetsAt.timeIntervalSinceNow.rounded(.up))))]
+                headers: [.retryAfter: String(max(1, Int(period.resetsAt.timeIntervalSinceNow.rounded(.up))))]
             )
         }
     }

@@ -149,7 +149,7 @@ struct CostReportCommand: AsyncParsableCommand {
     }
 }
 
-/// `--daily-limit-usd` and `--monthly-limit-usd`, shared by the user commands.
+/// The spend and image limit options, shared by the user commands.
 struct LimitOptions: ParsableArguments {
     @Option(help: "Daily spend limit in USD, e.g. 5 or 0.50.")
     var dailyLimitUsd: String?
