@@ -105,7 +105,8 @@ drop_database() { # port name
 start_redis() { # dir port
     local dir=$1 port=$2
     mkdir -p "$dir"
-    if redis-cli -p "$port" ping >/dev/null 2>&1; then
+    # timeout: a socket that accepts but never answers must not hang the start.
+    if timeout 2 redis-cli -p "$port" ping >/dev/null 2>&1; then
         log "Redis already on 127.0.0.1:$port"
         return 0
     fi
@@ -114,7 +115,7 @@ start_redis() { # dir port
         --appendonly yes --appendfsync everysec --maxmemory-policy noeviction --save "" \
         || die "Redis did not start on port $port"
     for _ in $(seq 1 50); do
-        redis-cli -p "$port" ping >/dev/null 2>&1 && { log "Redis on 127.0.0.1:$port (data in $dir)"; return 0; }
+        timeout 2 redis-cli -p "$port" ping >/dev/null 2>&1 && { log "Redis on 127.0.0.1:$port (data in $dir)"; return 0; }
         sleep 0.1
     done
     die "Redis did not answer on port $port"
