@@ -52,6 +52,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "ImagegenProviderGate",
+            dependencies: [
+                "ImagegenCore", "RedisClient", "BlockingIO", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "ImagegenProvider",
             dependencies: ["ImagegenCore", "CurlClient"],
             swiftSettings: strict
@@ -59,7 +67,7 @@ let package = Package(
         .target(
             name: "ImagegenWorker",
             dependencies: [
-                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider",
+                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider", "ImagegenProviderGate",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -98,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "imagegen",
             dependencies: [
-                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider", "ImagegenWorker",
+                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider", "ImagegenProviderGate", "ImagegenWorker",
                 "ImagegenAPI", "ImagegenTelemetry", "MockProvider", "CurlClient", "RedisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -112,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "ImagegenIntegrationTests",
             dependencies: [
-                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider", "ImagegenWorker",
+                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider", "ImagegenProviderGate", "ImagegenWorker",
                 "ImagegenAPI", "ImagegenTelemetry", "MockProvider", "CurlClient", "RedisClient", "PostgresClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -67,7 +67,8 @@ struct ImageRoutes: Sendable {
         guard case .created(let id) = submission else { return try respond(to: submission) }
         taskID = id
         let entry = QueueEntry(
-            taskID: taskID, attempt: 0, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)
+            taskID: taskID, attempt: 0, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000),
+            images: imageRequest.n
         )
         do {
             try await queue.enqueue(entry)

@@ -52,3 +52,11 @@ public enum SHA256 {
 extension UInt32 {
     fileprivate func rotatedRight(_ count: UInt32) -> UInt32 { (self >> count) | (self << (32 - count)) }
 }
+
+extension SHA256 {
+    /// A short, stable name for a secret or an address that reveals nothing of it: the first
+    /// 12 hex digits of its SHA-256. Used to name provider keys in logs, metrics and Redis.
+    public static func fingerprint(_ text: String) -> String {
+        String(hash(Array(text.utf8)).hexString.prefix(12))
+    }
+}

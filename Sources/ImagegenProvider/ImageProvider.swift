@@ -22,6 +22,11 @@ public struct Generation: Sendable, Equatable {
 /// Generates images for a request. Production talks to any OpenAI-compatible
 /// endpoint; tests point the same client at the project's mock provider.
 public protocol ImageProvider: Sendable {
-    /// - Parameter acceptsResponseFormat: whether the model takes `response_format`.
-    func generate(_ request: ImageRequest, acceptsResponseFormat: Bool) async throws(ProviderFailure) -> Generation
+    /// The ids (fingerprints) of the keys the provider can be called with; the gate picks one per call.
+    var keyIDs: [String] { get }
+
+    /// - Parameters:
+    ///   - acceptsResponseFormat: whether the model takes `response_format`.
+    ///   - keyID: one of `keyIDs`.
+    func generate(_ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String) async throws(ProviderFailure) -> Generation
 }

@@ -9,17 +9,30 @@ import ImagegenCore
 public struct OpenAIImagesProvider: ImageProvider {
     private let client: CurlMultiClient
     private let endpoint: String
-    private let apiKey: String
+    /// Secrets by fingerprint: only this type ever sees a provider key itself.
+    private let secrets: [String: String]
+    public let keyIDs: [String]
     private let timeoutMilliseconds: Int
 
-    public init(client: CurlMultiClient, baseURL: String, apiKey: String, timeoutMilliseconds: Int) {
+    /// - Parameter apiKeys: one or more keys for the same endpoint; duplicates count once.
+    public init(client: CurlMultiClient, baseURL: String, apiKeys: [String], timeoutMilliseconds: Int) {
+        precondition(!apiKeys.isEmpty, "the provider needs at least one key")
         self.client = client
         self.endpoint = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/images/generations"
-        self.apiKey = apiKey
+        var secrets: [String: String] = [:]
+        var keyIDs: [String] = []
+        for key in apiKeys where secrets.updateValue(key, forKey: SHA256.fingerprint(key)) == nil {
+            keyIDs.append(SHA256.fingerprint(key))
+        }
+        self.secrets = secrets
+        self.keyIDs = keyIDs
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 
-    public func generate(_ request: ImageRequest, acceptsResponseFormat: Bool) async throws(ProviderFailure) -> Generation {
+    public func generate(_ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String) async throws(ProviderFailure) -> Generation {
+        guard let apiKey = secrets[keyID] else {
+            throw ProviderFailure(code: "invalid_request", message: "no provider key with id \(keyID)", isRetryable: false)
+        }
         let body: [UInt8]
         do {
             body = Array(try JSONEncoder().encode(GenerationBody(request, acceptsResponseFormat: acceptsResponseFormat)))

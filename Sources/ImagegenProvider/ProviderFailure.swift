@@ -49,10 +49,11 @@ public struct ProviderFailure: Error, Sendable, Equatable, CustomStringConvertib
             return final("content_policy_violation", "the provider's safety system rejected the prompt; \(detail)")
         case (_, "model_not_found"), (404, _):
             return final("model_not_found", "the provider does not offer this model (unknown or retired); update the models table; \(detail)")
+        // Retryable: the key is set aside and another key, or this one once topped up, carries the task.
         case (429, "insufficient_quota"), (429, "billing_hard_limit_reached"):
-            return final("provider_quota_exceeded", "the provider account is out of credit; \(detail)")
+            return retryable("provider_quota_exceeded", "the provider account is out of credit; \(detail)")
         case (429, let code?) where code.hasSuffix("spend_limit_exceeded"):
-            return final("provider_quota_exceeded", "the provider account reached its spend limit; \(detail)")
+            return retryable("provider_quota_exceeded", "the provider account reached its spend limit; \(detail)")
         case (429, _):
             return retryable("rate_limited", "the provider is rate limiting requests; \(detail)")
         case (401, _):

@@ -10,13 +10,20 @@ public struct QueueEntry: Sendable, Equatable, Codable {
     public var backoff: BackoffPolicy
     /// When the task is due, in Unix milliseconds.
     public var runAtMilliseconds: Int64
+    /// How many images the task asks for, so the worker can wait for the provider's rate
+    /// limit before it starts an attempt. Entries enqueued before this existed lack it.
+    var images: Int?
 
-    public init(taskID: UUID, attempt: Int, backoff: BackoffPolicy, runAtMilliseconds: Int64) {
+    public init(taskID: UUID, attempt: Int, backoff: BackoffPolicy, runAtMilliseconds: Int64, images: Int) {
         self.taskID = taskID
         self.attempt = attempt
         self.backoff = backoff
         self.runAtMilliseconds = runAtMilliseconds
+        self.images = images
     }
+
+    /// The images to wait for at the provider's rate limit; one when the entry predates the count.
+    public var imagesRequested: Int { images ?? 1 }
 
     func encoded() throws -> String {
         String(decoding: try JSONEncoder().encode(self), as: UTF8.self)

@@ -156,8 +156,10 @@ public struct AttemptStore: Sendable {
 
     /// Marks the attempt failed but to be tried again after `delayMilliseconds`. Its
     /// reservation is released, or kept as unsettled when the provider may have billed.
+    /// With `countsAsAttempt` false (the provider refused the key, not the task) one more
+    /// attempt is allowed, so the refusal does not use one up.
     public func scheduleRetry(
-        _ attempt: TaskAttempt, delayMilliseconds: Int64, error: TaskError, providerMayHaveBilled: Bool
+        _ attempt: TaskAttempt, delayMilliseconds: Int64, error: TaskError, providerMayHaveBilled: Bool, countsAsAttempt: Bool = true
     ) async throws -> AttemptOutcome {
         try await database.transaction { connection in
             guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
@@ -169,10 +171,14 @@ public struct AttemptStore: Sendable {
             try connection.query(
                 """
                 UPDATE tasks SET status = 'retrying', next_attempt_at = now() + $2 * interval '1 millisecond',
-                                 error_code = $3, error_message = $4, heartbeat_at = NULL, updated_at = now()
+                                 error_code = $3, error_message = $4, heartbeat_at = NULL, updated_at = now(),
+                                 max_attempts = max_attempts + $5
                 WHERE id = $1
                 """,
-                [.text(attempt.taskID.uuidString), .int(delayMilliseconds), .text(error.code), .text(error.message)]
+                [
+                    .text(attempt.taskID.uuidString), .int(delayMilliseconds), .text(error.code), .text(error.message),
+                    .int(countsAsAttempt ? 0 : 1),
+                ]
             )
             return .recorded
         }

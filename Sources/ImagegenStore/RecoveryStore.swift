@@ -7,6 +7,7 @@ public struct UnfinishedTask: Sendable, Equatable {
     public let taskID: UUID
     public let status: TaskStatus
     public let attempts: Int
+    public let images: Int
     /// For a retrying task: how long until its next attempt is due.
     public let dueInMilliseconds: Int64
     /// For a running task: no worker has reported on it for longer than a lease.
@@ -29,7 +30,7 @@ public struct RecoveryStore: Sendable {
         let rows = try await database.run { connection in
             try connection.query(
                 """
-                SELECT id, status, attempts,
+                SELECT id, status, attempts, n,
                        greatest(0, ceil(extract(epoch FROM next_attempt_at - now()) * 1000))::bigint AS due_in_ms,
                        coalesce(heartbeat_at, updated_at) < now() - $4 * interval '1 millisecond' AS stale
                 FROM tasks
@@ -48,6 +49,7 @@ public struct RecoveryStore: Sendable {
                 taskID: UUID(uuidString: try row.string("id"))!,
                 status: TaskStatus(rawValue: try row.string("status")) ?? .queued,
                 attempts: Int(try row.int("attempts")),
+                images: Int(try row.int("n")),
                 dueInMilliseconds: try row.optionalInt("due_in_ms") ?? 0,
                 heartbeatStale: try row.bool("stale")
             )

@@ -58,17 +58,17 @@ public struct TaskAdminStore: Sendable {
     /// Puts a failed task back to `queued` with `extraAttempts` more attempts; returns the
     /// attempts it has used and its queue, or nil when the task is not failed. Attempt
     /// numbers keep growing, so results of the earlier attempts stay fenced off.
-    public func requeueFailed(taskID: UUID, extraAttempts: Int) async throws -> (attempts: Int, queue: String)? {
+    public func requeueFailed(taskID: UUID, extraAttempts: Int) async throws -> (attempts: Int, queue: String, images: Int)? {
         try await database.run { connection in
             try connection.query(
                 """
                 UPDATE tasks SET status = 'queued', max_attempts = attempts + $2, error_code = NULL, error_message = NULL,
                                  finished_at = NULL, next_attempt_at = NULL, updated_at = now()
                 WHERE id = $1 AND status = 'failed'
-                RETURNING attempts, queue
+                RETURNING attempts, queue, n
                 """,
                 [.text(taskID.uuidString), .int(extraAttempts)]
-            ).first.map { (Int(try $0.int("attempts")), try $0.string("queue")) }
+            ).first.map { (Int(try $0.int("attempts")), try $0.string("queue"), Int(try $0.int("n"))) }
         }
     }
 

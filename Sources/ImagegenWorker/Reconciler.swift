@@ -34,7 +34,7 @@ public struct Reconciler: Sendable {
 
     /// Reconciles every `interval` until cancelled.
     func run(every interval: Duration) async {
-        let milliseconds = Int64(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = interval.milliseconds
         while !Task.isCancelled {
             do {
                 if try await queue.claimReconcilerTurn(milliseconds: milliseconds) {
@@ -66,7 +66,7 @@ public struct Reconciler: Sendable {
                 if task.status == .running, !task.heartbeatStale { continue }
                 let entry = QueueEntry(
                     taskID: task.taskID, attempt: task.attempts, backoff: backoff,
-                    runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000) + task.dueInMilliseconds
+                    runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000) + task.dueInMilliseconds, images: task.images
                 )
                 if try await queue.enqueue(entry, delayMilliseconds: task.status == .retrying ? task.dueInMilliseconds : 0) {
                     requeued += 1

@@ -1,26 +1,30 @@
 import Foundation
 import ImagegenCore
 import ImagegenProvider
+import ImagegenProviderGate
 import ImagegenQueue
 import ImagegenStore
 import Logging
 
-/// Runs one attempt of one leased task: start it in PostgreSQL, call the provider,
-/// then store the outcome and tell the queue.
+/// Runs one attempt of one leased task: wait for the provider gate, start the attempt in
+/// PostgreSQL, call the provider, then store the outcome and tell the queue and the gate.
 public struct TaskProcessor: Sendable {
     let attempts: AttemptStore
     let queue: TaskQueue
     let provider: any ImageProvider
+    let gate: ProviderGate
     let logger: Logger
     /// How long to keep trying to record an attempt's outcome while PostgreSQL is unreachable.
     let persistFor: Duration
 
     public init(
-        attempts: AttemptStore, queue: TaskQueue, provider: any ImageProvider, persistFor: Duration = .seconds(60), logger: Logger
+        attempts: AttemptStore, queue: TaskQueue, provider: any ImageProvider, gate: ProviderGate, persistFor: Duration = .seconds(60),
+        logger: Logger
     ) {
         self.attempts = attempts
         self.queue = queue
         self.provider = provider
+        self.gate = gate
         self.persistFor = persistFor
         self.logger = logger
     }
@@ -34,22 +38,35 @@ public struct TaskProcessor: Sendable {
                 logger.info("worker stopping; task handed back before it started")
                 return
             }
+            // Waiting happens before the attempt starts, so it holds no reservation and uses up no attempt.
+            let admission: Admission
+            do {
+                admission = try await gate.admit(images: leased.entry.imagesRequested)
+            } catch is CancellationError {
+                try await queue.handBack(taskID: leased.entry.taskID)
+                logger.info("worker stopping; task handed back while it waited for the provider")
+                return
+            }
             guard let attempt = try await attempts.beginAttempt(taskID: leased.entry.taskID) else {
+                await report(.abandoned, of: admission, logger: logger)
                 logger.info("task is not runnable any more; dropping it from the queue")
                 try await queue.acknowledge(taskID: leased.entry.taskID)
                 return
             }
             logger[metadataKey: "attempt"] = "\(attempt.attempt)"
             WorkerMetrics.spendReserved(attempt.price.reservation(for: attempt.request))
-            logger.debug("calling the provider", metadata: ["model": "\(attempt.request.model)"])
+            logger.debug("calling the provider", metadata: ["model": "\(attempt.request.model)", "key": "\(admission.keyID)"])
             let outcome: Result<Generation, ProviderFailure>
             let started = ContinuousClock.now
             do {
-                outcome = .success(try await provider.generate(attempt.request, acceptsResponseFormat: attempt.acceptsResponseFormat))
+                outcome = .success(try await provider.generate(
+                    attempt.request, acceptsResponseFormat: attempt.acceptsResponseFormat, keyID: admission.keyID
+                ))
             } catch {
                 outcome = .failure(error)
             }
             WorkerMetrics.providerCall(outcome: outcome.failureCode, duration: .now - started)
+            await report(outcome.callOutcome, of: admission, logger: logger)
             switch outcome {
             case .success(let generation): try await succeed(attempt, generation: generation, logger: logger)
             case .failure(.abandoned): try await handBack(attempt, logger: logger)
@@ -81,7 +98,9 @@ public struct TaskProcessor: Sendable {
 
     private func handle(_ failure: ProviderFailure, of attempt: TaskAttempt, entry: QueueEntry, logger: Logger) async throws {
         let error = TaskError(code: failure.code, message: failure.message)
-        guard failure.isRetryable, attempt.attempt < attempt.maxAttempts else {
+        // A refused key is no fault of the task: the gate holds it back until a key can take it.
+        let keyRefused = failure.refusesKey
+        guard failure.isRetryable, keyRefused || attempt.attempt < attempt.maxAttempts else {
             let outcome = try await persist(
                 { try await attempts.fail(attempt, error: error, providerMayHaveBilled: failure.providerMayHaveBilled) }, logger: logger
             )
@@ -92,9 +111,10 @@ public struct TaskProcessor: Sendable {
             }
             return
         }
-        let delay = entry.backoff.delay(afterAttempt: attempt.attempt, retryAfterMilliseconds: failure.retryAfterMilliseconds)
+        let delay = keyRefused ? 0 : entry.backoff.delay(afterAttempt: attempt.attempt, retryAfterMilliseconds: failure.retryAfterMilliseconds)
         switch try await persist({ try await attempts.scheduleRetry(
-            attempt, delayMilliseconds: delay, error: error, providerMayHaveBilled: failure.providerMayHaveBilled
+            attempt, delayMilliseconds: delay, error: error, providerMayHaveBilled: failure.providerMayHaveBilled,
+            countsAsAttempt: !keyRefused
         ) }, logger: logger) {
         case .recorded:
             var next = entry
@@ -125,6 +145,16 @@ public struct TaskProcessor: Sendable {
         }
     }
 
+    /// Tells the gate how the call went. A gate that cannot be told only paces less well,
+    /// so the task's own outcome is recorded regardless.
+    private func report(_ outcome: CallOutcome, of admission: Admission, logger: Logger) async {
+        do {
+            try await gate.report(outcome, of: admission)
+        } catch {
+            logger.warning("cannot tell the provider gate how the call went: \(error)")
+        }
+    }
+
     /// Records an outcome, retrying while PostgreSQL is briefly away (a restart, a failover):
     /// the heartbeat keeps the lease meanwhile, so a result the provider was paid for is kept
     /// instead of being lost with a lapsed lease and paid for again.
@@ -148,7 +178,31 @@ public struct TaskProcessor: Sendable {
     }
 }
 
+extension ProviderFailure {
+    /// The provider turned the key away (rate limit or out of credit), not the request.
+    fileprivate var refusesKey: Bool {
+        code == "rate_limited" || code == "provider_quota_exceeded"
+    }
+}
+
 extension Result<Generation, ProviderFailure> {
+    /// What the call says about the provider and the key it used.
+    fileprivate var callOutcome: CallOutcome {
+        switch self {
+        case .success: return .answered
+        case .failure(let failure):
+            switch failure.code {
+            case "rate_limited": return .rateLimited(retryAfter: failure.retryAfterMilliseconds.map { .milliseconds($0) })
+            case "provider_quota_exceeded": return .outOfQuota
+            case ProviderFailure.abandoned.code: return .abandoned
+            case "provider_unavailable", "provider_timeout", "provider_unreachable", "provider_connection_error",
+                 "malformed_response", "invalid_image":
+                return .failed
+            default: return .answered
+            }
+        }
+    }
+
     /// The failure's code, or "success": the provider-call histogram's outcome label.
     fileprivate var failureCode: String {
         switch self {

@@ -4,9 +4,7 @@ import Metrics
 /// What workers count, under the names `/metrics` shows.
 enum WorkerMetrics {
     static func providerCall(outcome: String, duration: Duration) {
-        Timer(label: "imagegen_provider_request_duration_seconds", dimensions: [("outcome", outcome)]).recordNanoseconds(
-            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        )
+        Timer(label: "imagegen_provider_request_duration_seconds", dimensions: [("outcome", outcome)]).recordNanoseconds(duration.nanoseconds)
     }
 
     /// A task reached a final state; `code` is its error code, empty on success.

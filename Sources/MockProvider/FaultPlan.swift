@@ -21,6 +21,15 @@ public struct FaultPlan: Sendable, Equatable {
     public var hangSeconds: Int = 600
     public var rates: [Fault: Double] = [:]
     public var seed: UInt64 = 42
+    /// Images per minute each key may ask for, as OpenAI's per-key limit; 0 for none.
+    /// Refills continuously, holding at most `burstImagesPerKey`; over it, 429 with `Retry-After`.
+    public var imagesPerMinutePerKey = 0
+    /// Bucket size; 0 means a sixth of the per-minute figure (at least 1).
+    public var burstImagesPerKey = 0
+    /// Every request within this long of the first one answers 503: an outage that ends.
+    public var outageMilliseconds = 0
+    /// Keys whose account is out of credit: every call answers 429 `insufficient_quota`.
+    public var exhaustedKeys: Set<String> = []
 
     public init() {}
 

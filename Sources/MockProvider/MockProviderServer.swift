@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ImagegenCore
 import Logging
 import NIOCore
 import Synchronization
@@ -8,7 +9,8 @@ import Synchronization
 ///
 /// It answers `POST /v1/images/generations` with OpenAI's JSON and valid PNGs of
 /// the requested size, and injects the faults its `FaultPlan` names. `GET /_mock/stats`
-/// counts requests by outcome; with `recordCalls`, `GET /_mock/calls` counts calls and
+/// counts requests by outcome; `GET /_mock/keys` counts requests, images served and
+/// refusals per key fingerprint; with `recordCalls`, `GET /_mock/calls` counts calls and
 /// images served per prompt, so a test can tell how often each task was paid for.
 public final class MockProviderServer: Sendable {
     public static let knownModels = ["dall-e-2", "dall-e-3", "gpt-image-1"]
@@ -25,6 +27,14 @@ public final class MockProviderServer: Sendable {
         var outcomes: [String: Int] = [:]
         var encodedImages: [String: String] = [:]
         var recorded: [String: PromptCalls] = [:]
+        var buckets: [String: KeyBucket] = [:]
+        var keyCounts: [String: [String: Int]] = [:]
+        var firstRequest: ContinuousClock.Instant?
+    }
+
+    private struct KeyBucket {
+        var tokens: Double
+        var refilledAt: ContinuousClock.Instant
     }
 
     private struct PromptCalls {
@@ -51,6 +61,7 @@ public final class MockProviderServer: Sendable {
         router.post("v1/images/generations") { request, _ in try await self.generate(request) }
         router.get("_mock/stats") { _, _ in self.stats() }
         router.get("_mock/calls") { _, _ in self.calls() }
+        router.get("_mock/keys") { _, _ in self.keys() }
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "imagegen-mock-provider"),
@@ -81,6 +92,17 @@ public final class MockProviderServer: Sendable {
         let size = json["size"] as? String ?? "1024x1024"
         let quality = json["quality"] as? String ?? "auto"
 
+        let key = String(header.dropFirst("Bearer ".count))
+        if plan.exhaustedKeys.contains(key) {
+            count("insufficient_quota", key: key)
+            return error(429, code: "insufficient_quota", type: "insufficient_quota", message: "You exceeded your current quota.")
+        }
+        if let waitSeconds = takeFromBucket(of: key, images: n) {
+            count("rate_limited", key: key)
+            var response = error(429, code: "rate_limit_exceeded", type: "requests", message: "Rate limit reached for images per minute.")
+            response.headers[.retryAfter] = String(waitSeconds)
+            return response
+        }
         let (fault, delay) = decide(prompt: prompt)
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
         record(fault?.rawValue ?? "ok", prompt: prompt, served: fault == nil)
@@ -113,6 +135,8 @@ public final class MockProviderServer: Sendable {
                 if model == "dall-e-3" { item["revised_prompt"] = "A detailed rendering of: \(prompt)" }
                 items.append(item)
             }
+            count("requests", key: key)
+            count("images", key: key, by: items.count)
             var payload: [String: Any] = ["created": Int(Date().timeIntervalSince1970), "data": items]
             if model.hasPrefix("gpt-image") {
                 let input = Self.textTokens(in: prompt), output = Self.outputTokens(size: size, quality: quality) * items.count
@@ -145,6 +169,10 @@ public final class MockProviderServer: Sendable {
         state.withLock { state in
             let call = (state.callsByPrompt[prompt] ?? 0) + 1
             if prompt.contains("[mock:") { state.callsByPrompt[prompt] = call }
+            let now = ContinuousClock.now
+            let first = state.firstRequest ?? now
+            state.firstRequest = first
+            if now - first < .milliseconds(plan.outageMilliseconds) { return (.overloaded, 0) }
             var delay = plan.latencyMilliseconds
             if plan.latencyJitterMilliseconds > 0 {
                 delay += Int(state.random.next() % UInt64(plan.latencyJitterMilliseconds + 1))
@@ -159,6 +187,34 @@ public final class MockProviderServer: Sendable {
             }
             return (nil, delay)
         }
+    }
+
+    /// Takes `images` from the key's bucket, or returns the whole seconds until it could.
+    private func takeFromBucket(of key: String, images: Int) -> Int? {
+        guard plan.imagesPerMinutePerKey > 0 else { return nil }
+        let perMillisecond = Double(plan.imagesPerMinutePerKey) / 60_000
+        let burst = Double(plan.burstImagesPerKey > 0 ? plan.burstImagesPerKey : max(1, plan.imagesPerMinutePerKey / 6))
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            var bucket = state.buckets[key] ?? KeyBucket(tokens: burst, refilledAt: now)
+            let elapsed = now - bucket.refilledAt
+            bucket.tokens = min(burst, bucket.tokens + elapsed.fractionalMilliseconds * perMillisecond)
+            bucket.refilledAt = now
+            let needed = min(Double(images), burst)
+            defer { state.buckets[key] = bucket }
+            guard bucket.tokens >= needed else { return max(1, Int(((needed - bucket.tokens) / perMillisecond / 1000).rounded(.up))) }
+            bucket.tokens -= Double(images)
+            return nil
+        }
+    }
+
+    private func count(_ what: String, key: String, by amount: Int = 1) {
+        state.withLock { $0.keyCounts[SHA256.fingerprint(key), default: [:]][what, default: 0] += amount }
+    }
+
+    private func keys() -> Response {
+        let counts = state.withLock { $0.keyCounts }
+        return raw(200, String(decoding: (try? JSONSerialization.data(withJSONObject: counts)) ?? Data(), as: UTF8.self))
     }
 
     private func encodedImage(size: String) -> String {

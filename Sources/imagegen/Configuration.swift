@@ -1,5 +1,6 @@
 import Foundation
 import ImagegenCore
+import ImagegenProviderGate
 import ImagegenTelemetry
 import RedisClient
 
@@ -12,7 +13,9 @@ struct Configuration: Sendable {
     var redisConnections: Int
     var queueName: String
     var openAIBaseURL: String
-    var openAIAPIKey: String?
+    /// OPENAI_API_KEY, then the keys of OPENAI_API_KEYS: the pool workers call with.
+    var openAIAPIKeys: [String]
+    var gate: GateSettings
     var providerTimeoutMilliseconds: Int
     var host: String
     var port: Int
@@ -96,6 +99,19 @@ struct Configuration: Sendable {
             hourlyImages: try imageLimit("DEFAULT_HOURLY_IMAGE_LIMIT"), dailyImages: try imageLimit("DEFAULT_DAILY_IMAGE_LIMIT")
         )
         let spend = SpendPolicy(defaults: defaults, timeZone: timeZone)
+        let keys = [value("OPENAI_API_KEY")].compactMap { $0 } + (value("OPENAI_API_KEYS") ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        let providerTimeoutSeconds = try number("PROVIDER_TIMEOUT_SECONDS", 120, 1...3_600)
+        let gate = GateSettings(
+            imagesPerMinute: try number("PROVIDER_IMAGES_PER_MINUTE", 0, 0...10_000_000),
+            keyCooldown: .seconds(try number("PROVIDER_KEY_COOLDOWN_SECONDS", 300, 1...86_400)),
+            breakerFailures: try number("BREAKER_FAILURES", 5, 1...10_000),
+            breakerWindow: .seconds(try number("BREAKER_WINDOW_SECONDS", 30, 1...86_400)),
+            breakerCooldown: .seconds(try number("BREAKER_COOLDOWN_SECONDS", 30, 1...86_400)),
+            // A probe that is still waiting for its answer must not be taken for a lost one.
+            probeTimeout: .seconds(providerTimeoutSeconds + 5)
+        )
         let logLevel = text("LOG_LEVEL", "info")
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw Problem(variable: "LOG_LEVEL", message: "expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")
@@ -111,8 +127,9 @@ struct Configuration: Sendable {
             redisConnections: try number("REDIS_CONNECTIONS", 2, 1...256),
             queueName: queueName,
             openAIBaseURL: baseURL,
-            openAIAPIKey: value("OPENAI_API_KEY"),
-            providerTimeoutMilliseconds: try number("PROVIDER_TIMEOUT_SECONDS", 120, 1...3_600) * 1000,
+            openAIAPIKeys: keys,
+            gate: gate,
+            providerTimeoutMilliseconds: providerTimeoutSeconds * 1000,
             host: text("HOST", "127.0.0.1"),
             port: try number("PORT", 8080, 1...65_535),
             backoff: backoff,

@@ -31,6 +31,11 @@ struct MockProviderCommand: AsyncParsableCommand {
     @Option(help: "Pad every PNG to at least this many bytes.") var imageBytes = 0
     @Option(help: "Require this bearer key (default: accept any).") var apiKey: String?
     @Option(help: "Seed for the fault mix.") var seed: UInt64 = 42
+    @Option(help: "Images per minute each key may ask for before 429s, as OpenAI's limit (0: none).") var imagesPerMinute = 0
+    @Option(help: "Most images a key may ask for at once after a quiet spell (default: a sixth of --images-per-minute).")
+    var burstImages = 0
+    @Option(help: "Answer 503 to every request for this many milliseconds after the first one.") var outageMs = 0
+    @Option(help: "A key whose account is out of credit: it gets 429 insufficient_quota. Repeatable.") var exhaustedKey: [String] = []
     @Flag(help: "Count calls per prompt for GET /_mock/calls (for chaos runs; memory grows with prompts).") var recordCalls = false
 
     func validate() throws {
@@ -39,8 +44,8 @@ struct MockProviderCommand: AsyncParsableCommand {
             throw ValidationError("each --rate-* must be from 0 to 1 and together at most 1")
         }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be from 1 to 65535") }
-        guard latencyMs >= 0, latencyJitterMs >= 0, hangSeconds >= 0, imageBytes >= 0, retryAfter >= 0 else {
-            throw ValidationError("latencies, --hang-seconds, --image-bytes and --retry-after must not be negative")
+        guard latencyMs >= 0, latencyJitterMs >= 0, hangSeconds >= 0, imageBytes >= 0, retryAfter >= 0, imagesPerMinute >= 0, burstImages >= 0, outageMs >= 0 else {
+            throw ValidationError("latencies, --hang-seconds, --image-bytes, --retry-after, --images-per-minute, --burst-images and --outage-ms must not be negative")
         }
     }
 
@@ -51,6 +56,10 @@ struct MockProviderCommand: AsyncParsableCommand {
         plan.retryAfterSeconds = retryAfter
         plan.hangSeconds = hangSeconds
         plan.seed = seed
+        plan.imagesPerMinutePerKey = imagesPerMinute
+        plan.burstImagesPerKey = burstImages
+        plan.exhaustedKeys = Set(exhaustedKey)
+        plan.outageMilliseconds = outageMs
         plan.rates = [
             .rateLimited: rate429, .serverError: rate500, .overloaded: rate503, .malformed: rateMalformed,
             .badBase64: rateBadBase64, .contentPolicy: rateContentPolicy, .quota: rateQuota, .hang: rateHang,

@@ -1,4 +1,5 @@
 import ImagegenCore
+import ImagegenProviderGate
 import ImagegenQueue
 import ImagegenStore
 import ImagegenTelemetry
@@ -35,8 +36,8 @@ struct Runtime {
     }
 
     /// `/healthz`, `/readyz` (PostgreSQL and Redis answer) and `/metrics`, with the queue's
-    /// depth read at each scrape.
-    func operationsRoutes(queue: TaskQueue) -> OperationsRoutes {
+    /// depth (and, on workers, the provider gate's breaker and keys) read at each scrape.
+    func operationsRoutes(queue: TaskQueue, gate: ProviderGate? = nil) -> OperationsRoutes {
         let database = self.database, gauges = QueueGauges(queue: queue.name)
         return OperationsRoutes(
             registry: metrics,
@@ -46,7 +47,17 @@ struct Runtime {
             ],
             beforeScrape: {
                 if let stats = try? await queue.stats() { gauges.record(stats) }
+                await gate?.recordGauges()
             }
+        )
+    }
+
+    /// The gate shared by every worker calling OPENAI_BASE_URL; `keyIDs` may be empty for
+    /// reading its status only.
+    func providerGate(keyIDs: [String]) -> ProviderGate {
+        ProviderGate(
+            endpoint: configuration.openAIBaseURL, keyIDs: keyIDs, settings: configuration.gate, url: configuration.redisURL,
+            logger: logger
         )
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImagegenCore
+import ImagegenProviderGate
 import ImagegenQueue
 import ImagegenStore
 
@@ -56,13 +57,13 @@ struct TasksCommand: AsyncParsableCommand {
             let runtime = try await Runtime.start(label: "imagegen.admin")
             let id = UUID(uuidString: taskID)!
             let backoff = runtime.configuration.backoff
-            guard let (attempts, queueName) = try await TaskAdminStore(database: runtime.database).requeueFailed(
+            guard let (attempts, queueName, images) = try await TaskAdminStore(database: runtime.database).requeueFailed(
                 taskID: id, extraAttempts: backoff.maxAttempts
             ) else {
                 throw StartupFailure(description: "task \(taskID.lowercased()) does not exist or has not failed; only failed tasks can be retried")
             }
             let queue = try await runtime.connectQueue(named: queueName)
-            let entry = QueueEntry(taskID: id, attempt: attempts, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+            let entry = QueueEntry(taskID: id, attempt: attempts, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000), images: images)
             do {
                 try await queue.enqueue(entry)
             } catch {
@@ -79,7 +80,8 @@ struct QueueCommand: AsyncParsableCommand {
 
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "stats", abstract: "Print queue depth, in-flight and retrying tasks, and the oldest waiting age."
+            commandName: "stats",
+            abstract: "Print queue depth, in-flight and retrying tasks, the oldest waiting age, and the provider's breaker and keys."
         )
 
         func run() async throws {
@@ -98,6 +100,25 @@ struct QueueCommand: AsyncParsableCommand {
             }
             print("Queue '\(queue.name)'")
             print(TextTable(header: ["", "TASKS", "OLDEST"], rows: rows, numericColumns: [1, 2]).render())
+            let gate = try await runtime.providerGate(keyIDs: []).status()
+            print("")
+            print("Provider \(runtime.configuration.openAIBaseURL)")
+            let breaker = gate.breaker == .open ? "open for \(gate.openMilliseconds / 1000 + 1) s more" : gate.breaker.rawValue
+            print("circuit breaker: \(breaker); opened \(gate.timesOpened) times; \(gate.failures) recent failures")
+            let limit = runtime.configuration.gate.imagesPerMinute
+            print("rate limit: " + (limit > 0 ? "\(limit) images per minute per key" : "none of our own (429s pause a key)"))
+            if !gate.keys.isEmpty {
+                print(TextTable(
+                    header: ["KEY", "IMAGES IN BUCKET", "STATE"],
+                    rows: gate.keys.map { key in
+                        [
+                            key.id, key.tokens.map(String.init) ?? "-",
+                            key.asideMilliseconds > 0 ? "set aside (\(key.asideReason ?? "")) for \(key.asideMilliseconds / 1000 + 1) s" : "usable",
+                        ]
+                    },
+                    numericColumns: [1]
+                ).render())
+            }
         }
     }
 }

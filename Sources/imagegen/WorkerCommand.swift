@@ -2,6 +2,7 @@ import ArgumentParser
 import CurlClient
 import Hummingbird
 import ImagegenProvider
+import ImagegenProviderGate
 import ImagegenStore
 import ImagegenWorker
 import ServiceLifecycle
@@ -39,8 +40,10 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = try await Runtime.start(label: "imagegen.worker")
         let configuration = runtime.configuration
-        guard let apiKey = configuration.openAIAPIKey else {
-            throw StartupFailure(description: "OPENAI_API_KEY: not set; the worker needs a provider key (any value for the mock provider)")
+        guard !configuration.openAIAPIKeys.isEmpty else {
+            throw StartupFailure(
+                description: "OPENAI_API_KEY: not set (nor OPENAI_API_KEYS); the worker needs a provider key (any value for the mock provider)"
+            )
         }
         let queue = try await runtime.connectQueue()
         if let policy = try? await queue.evictionPolicy(), policy != "noeviction" {
@@ -49,14 +52,17 @@ struct WorkerCommand: AsyncParsableCommand {
             )
         }
         let provider = OpenAIImagesProvider(
-            client: CurlMultiClient(), baseURL: configuration.openAIBaseURL, apiKey: apiKey,
+            client: CurlMultiClient(), baseURL: configuration.openAIBaseURL, apiKeys: configuration.openAIAPIKeys,
             timeoutMilliseconds: configuration.providerTimeoutMilliseconds
         )
+        let gate = runtime.providerGate(keyIDs: provider.keyIDs)
         let leaseMilliseconds = Int64(leaseSeconds) * 1000
         let worker = Worker(
             queue: queue,
             processor: TaskProcessor(
-                attempts: AttemptStore(database: runtime.database, spend: configuration.spend), queue: queue, provider: provider, logger: runtime.logger),
+                attempts: AttemptStore(database: runtime.database, spend: configuration.spend), queue: queue, provider: provider,
+                gate: gate, logger: runtime.logger
+            ),
             reconciler: Reconciler(
                 queue: queue, recovery: RecoveryStore(database: runtime.database), backoff: configuration.backoff,
                 leaseMilliseconds: leaseMilliseconds, logger: runtime.logger
@@ -70,7 +76,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var services: [any Service] = [WorkerService(worker: worker)]
         if let httpPort {
             let router = Router()
-            runtime.operationsRoutes(queue: queue).register(on: router)
+            runtime.operationsRoutes(queue: queue, gate: gate).register(on: router)
             services.append(Application(
                 router: router, configuration: .init(address: .hostname(configuration.host, port: httpPort), serverName: "imagegen-worker"),
                 logger: runtime.logger

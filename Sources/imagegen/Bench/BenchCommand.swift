@@ -72,7 +72,7 @@ struct BenchCommand: AsyncParsableCommand {
             let sent = ContinuousClock.now
             do {
                 let response = try await client.send(request)
-                let milliseconds = (ContinuousClock.now - sent).milliseconds
+                let milliseconds = (ContinuousClock.now - sent).fractionalMilliseconds
                 guard response.status == 202 else {
                     log.failed("HTTP \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))")
                     return
@@ -134,10 +134,6 @@ struct BenchCommand: AsyncParsableCommand {
             return (String(parts[0]), kilobytes / 1024)
         }
     }
-}
-
-extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }
 
 /// The submissions' latencies and failures, shared by the tasks that send them.

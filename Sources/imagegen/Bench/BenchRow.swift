@@ -39,7 +39,7 @@ struct BenchRow {
 
     var line: String {
         func ms(_ value: Double) -> String { value < 10 ? String(format: "%.1f", value) : String(format: "%.0f", value) }
-        let rate = Double(tasks) / (seconds.milliseconds / 1000)
+        let rate = Double(tasks) / (seconds.fractionalMilliseconds / 1000)
         return [
             name, "\(tasks)", "\(succeeded)", String(format: "%.0f", rate),
             "\(ms(taskLatency.p50))/\(ms(taskLatency.p95))/\(ms(taskLatency.p99))",

@@ -49,7 +49,7 @@ final class StatusSampler: Sendable {
         guard let response = try? await client.send(CurlRequest(
             url: api + "/images/tasks/\(taskID)/status", headers: [("Authorization", "Bearer \(key)")]
         )), response.status == 200 else { return }
-        let milliseconds = (ContinuousClock.now - sent).milliseconds
+        let milliseconds = (ContinuousClock.now - sent).fractionalMilliseconds
         state.withLock { $0.latencies.append(milliseconds) }
     }
 }

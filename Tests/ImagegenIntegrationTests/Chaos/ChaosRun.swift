@@ -62,6 +62,7 @@ struct ChaosRun {
                 "RETRY_BASE_MS": "200",
                 "RETRY_CAP_MS": "2000",
                 "LOG_LEVEL": "notice",
+                "BREAKER_COOLDOWN_SECONDS": "2",
             ]
         }
     }

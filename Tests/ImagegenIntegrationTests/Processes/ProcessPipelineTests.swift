@@ -1,5 +1,6 @@
 import CurlClient
 import Foundation
+import ImagegenCore
 import Testing
 
 @Suite("The imagegen binary: separate API, worker and provider processes configured by environment")
@@ -68,9 +69,15 @@ struct ProcessPipelineTests {
         for port in workerPorts {
             let metrics = try await text(client, "http://127.0.0.1:\(port)/metrics")
             #expect(metrics.contains("imagegen_provider_request_duration_seconds_bucket"))
+            #expect(metrics.contains("imagegen_provider_breaker_state 0"))
             succeeded += sample(#"imagegen_tasks_finished_total{status="succeeded",code=""}"#, in: metrics)
         }
         #expect(succeeded == 20)
+
+        let queueStats = try ChildProcess.run(["admin", "queue", "stats"], environment: environment)
+        #expect(queueStats.status == 0)
+        #expect(queueStats.output.contains("circuit breaker: closed; opened 0 times"))
+        #expect(queueStats.output.contains(SHA256.fingerprint(environment["OPENAI_API_KEY"]!)))
 
         let report = try ChildProcess.run(["admin", "cost-report"], environment: environment)
         #expect(report.status == 0)

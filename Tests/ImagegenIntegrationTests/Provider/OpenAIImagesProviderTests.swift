@@ -19,7 +19,7 @@ struct OpenAIImagesProviderTests {
             mock.makeApplication(host: "127.0.0.1", port: 0, logger: TestEnvironment.logger, onServerRunning: $0)
         }, into: &tasks)
         let client = OpenAIImagesProvider(
-            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)/v1/", apiKey: clientKey, timeoutMilliseconds: timeoutMilliseconds
+            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)/v1/", apiKeys: [clientKey], timeoutMilliseconds: timeoutMilliseconds
         )
         return (client, { tasks.forEach { $0.cancel() } })
     }
@@ -65,7 +65,7 @@ struct OpenAIImagesProviderTests {
         (.malformed, "malformed_response", true),
         (.badBase64, "invalid_image", true),
         (.contentPolicy, "content_policy_violation", false),
-        (.quota, "provider_quota_exceeded", false),
+        (.quota, "provider_quota_exceeded", true),
     ])
     func faults(_ fault: FaultPlan.Fault, _ code: String, _ retryable: Bool) async throws {
         var plan = FaultPlan()
@@ -121,9 +121,16 @@ struct OpenAIImagesProviderTests {
 
     @Test("nothing listening is a retryable connection failure")
     func unreachable() async throws {
-        let client = OpenAIImagesProvider(client: CurlMultiClient(), baseURL: "http://127.0.0.1:1/v1", apiKey: "k", timeoutMilliseconds: 2_000)
+        let client = OpenAIImagesProvider(client: CurlMultiClient(), baseURL: "http://127.0.0.1:1/v1", apiKeys: ["k"], timeoutMilliseconds: 2_000)
         let failure = await failure { () async throws(ProviderFailure) in try await client.generate(request, acceptsResponseFormat: true) }
         #expect(failure?.code == "provider_unreachable")
         #expect(failure?.isRetryable == true)
+    }
+}
+
+extension OpenAIImagesProvider {
+    /// A call with the provider's first key, as the gate would pick with one key.
+    fileprivate func generate(_ request: ImageRequest, acceptsResponseFormat: Bool) async throws(ProviderFailure) -> Generation {
+        try await generate(request, acceptsResponseFormat: acceptsResponseFormat, keyID: keyIDs[0])
     }
 }

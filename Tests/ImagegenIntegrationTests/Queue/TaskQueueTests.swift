@@ -18,7 +18,7 @@ struct TaskQueueTests {
     }
 
     private func entry(_ id: UUID = UUID()) -> QueueEntry {
-        QueueEntry(taskID: id, attempt: 0, backoff: BackoffPolicy(), runAtMilliseconds: 0)
+        QueueEntry(taskID: id, attempt: 0, backoff: BackoffPolicy(), runAtMilliseconds: 0, images: 1)
     }
 
     @Test("enqueuing the same task twice queues it once")

@@ -42,7 +42,7 @@ struct ReconcilerTests {
         let f = try await fixture()
         let lost = try await f.newTask()
         let queued = try await f.newTask()
-        try await f.queue.enqueue(QueueEntry(taskID: queued, attempt: 0, backoff: BackoffPolicy(), runAtMilliseconds: 0))
+        try await f.queue.enqueue(QueueEntry(taskID: queued, attempt: 0, backoff: BackoffPolicy(), runAtMilliseconds: 0, images: 1))
 
         #expect(try await f.reconciler.reconcile() == 1)
         #expect(try await f.queue.missing([lost, queued]).isEmpty)

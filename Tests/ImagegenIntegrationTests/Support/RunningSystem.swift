@@ -4,6 +4,7 @@ import Hummingbird
 import ImagegenAPI
 import ImagegenCore
 import ImagegenProvider
+import ImagegenProviderGate
 import ImagegenQueue
 import ImagegenStore
 import ImagegenWorker
@@ -19,14 +20,19 @@ final class RunningSystem: Sendable {
     let queue: TaskQueue
     let apiBaseURL: String
     let providerBaseURL: String
+    let redisURL: RedisURL
     let client: CurlMultiClient
     private let tasks: [Task<Void, Never>]
 
-    private init(database: Database, queue: TaskQueue, apiBaseURL: String, providerBaseURL: String, client: CurlMultiClient, tasks: [Task<Void, Never>]) {
+    private init(
+        database: Database, queue: TaskQueue, apiBaseURL: String, providerBaseURL: String, redisURL: RedisURL, client: CurlMultiClient,
+        tasks: [Task<Void, Never>]
+    ) {
         self.database = database
         self.queue = queue
         self.apiBaseURL = apiBaseURL
         self.providerBaseURL = providerBaseURL
+        self.redisURL = redisURL
         self.client = client
         self.tasks = tasks
     }
@@ -38,13 +44,14 @@ final class RunningSystem: Sendable {
         backoff: BackoffPolicy = testBackoff,
         plan: FaultPlan = FaultPlan(),
         worker options: Worker.Options? = .init(concurrency: 8, leaseMilliseconds: 3_000, reconcileInterval: .seconds(1)),
+        gate: GateSettings = GateSettings(),
+        providerKeys: [String] = ["sk-test"],
         redisURL: RedisURL? = nil
     ) async throws -> RunningSystem {
         let logger = TestEnvironment.logger
         let database = try await TestEnvironment.database()
-        let queue = TaskQueue(
-            name: TestEnvironment.uniqueQueueName(), url: try redisURL ?? TestEnvironment.redisURL(), connections: 2, logger: logger
-        )
+        let redisURL = try redisURL ?? TestEnvironment.redisURL()
+        let queue = TaskQueue(name: TestEnvironment.uniqueQueueName(), url: redisURL, connections: 2, logger: logger)
         var tasks: [Task<Void, Never>] = []
 
         let mock = MockProviderServer(plan: plan)
@@ -58,23 +65,25 @@ final class RunningSystem: Sendable {
         }, into: &tasks)
         let client = CurlMultiClient()
         if let options {
-            let provider = OpenAIImagesProvider(client: client, baseURL: providerBaseURL, apiKey: "sk-test", timeoutMilliseconds: 5_000)
-            let worker = makeWorker(queue: queue, database: database, provider: provider, backoff: backoff, options: options)
+            let provider = OpenAIImagesProvider(client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 5_000)
+            let gate = ProviderGate(endpoint: providerBaseURL, keyIDs: provider.keyIDs, settings: gate, url: redisURL, logger: logger)
+            let worker = makeWorker(queue: queue, database: database, provider: provider, gate: gate, backoff: backoff, options: options)
             tasks.append(Task { await worker.run() })
         }
         return RunningSystem(
             database: database, queue: queue, apiBaseURL: "http://127.0.0.1:\(apiPort)", providerBaseURL: providerBaseURL,
-            client: client, tasks: tasks
+            redisURL: redisURL, client: client, tasks: tasks
         )
     }
 
     static func makeWorker(
-        queue: TaskQueue, database: Database, provider: any ImageProvider, backoff: BackoffPolicy = testBackoff, options: Worker.Options
+        queue: TaskQueue, database: Database, provider: any ImageProvider, gate: ProviderGate, backoff: BackoffPolicy = testBackoff,
+        options: Worker.Options
     ) -> Worker {
         let logger = TestEnvironment.logger
         return Worker(
             queue: queue,
-            processor: TaskProcessor(attempts: AttemptStore(database: database), queue: queue, provider: provider, logger: logger),
+            processor: TaskProcessor(attempts: AttemptStore(database: database), queue: queue, provider: provider, gate: gate, logger: logger),
             reconciler: Reconciler(
                 queue: queue, recovery: RecoveryStore(database: database), backoff: backoff,
                 leaseMilliseconds: options.leaseMilliseconds, settleMilliseconds: 200, logger: logger
@@ -87,9 +96,14 @@ final class RunningSystem: Sendable {
     /// Another worker on this system's queue, database and provider, for a test to run and stop itself.
     func makeWorker(_ options: Worker.Options, providerTimeoutMilliseconds: Int = 5_000) -> Worker {
         let provider = OpenAIImagesProvider(
-            client: client, baseURL: providerBaseURL, apiKey: "sk-test", timeoutMilliseconds: providerTimeoutMilliseconds
+            client: client, baseURL: providerBaseURL, apiKeys: ["sk-test"], timeoutMilliseconds: providerTimeoutMilliseconds
         )
-        return Self.makeWorker(queue: queue, database: database, provider: provider, options: options)
+        return Self.makeWorker(queue: queue, database: database, provider: provider, gate: gate(keyIDs: provider.keyIDs), options: options)
+    }
+
+    /// A gate on this system's provider endpoint: it shares its state with the workers' gates.
+    func gate(keyIDs: [String] = [SHA256.fingerprint("sk-test")], settings: GateSettings = GateSettings()) -> ProviderGate {
+        ProviderGate(endpoint: providerBaseURL, keyIDs: keyIDs, settings: settings, url: redisURL, logger: TestEnvironment.logger)
     }
 
     /// Runs an application in the background and returns the port it bound.

@@ -1,0 +1,156 @@
+import BlockingIO
+import ImagegenCore
+import Logging
+import RedisClient
+import Synchronization
+
+/// Decides when a worker may call the provider, and with which key, for every worker at once.
+///
+/// Three things are shared through Redis by all workers calling one provider endpoint:
+/// - a token bucket of images per minute for each provider key;
+/// - each key's time out: after a 429 (for `Retry-After`) or `insufficient_quota` (for the
+///   key cool-down) every worker leaves that key alone and the other keys carry on;
+/// - a circuit breaker: after repeated failures calls wait out a cool-down, then a single
+///   probe call decides whether they resume.
+///
+/// Calls that wait do so before their attempt starts, so waiting never fails a task or uses up an attempt.
+public final class ProviderGate: Sendable {
+    public let settings: GateSettings
+    private let keys: GateKeys
+    private let keyIDs: [String]
+    private let connection: LanePool<RedisConnection>
+    private let turnstile = Turnstile()
+    private let rotation = Atomic<Int>(0)
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - endpoint: the provider's base URL; workers calling the same one share a gate.
+    ///   - keyIDs: fingerprints of the provider keys this worker can call with; none to read `status()` only.
+    public init(endpoint: String, keyIDs: [String], settings: GateSettings, url: RedisURL, logger: Logger) {
+        self.settings = settings
+        self.keys = GateKeys(endpoint: SHA256.fingerprint(endpoint))
+        self.keyIDs = keyIDs
+        self.connection = LanePool(label: "imagegen.redis.gate", resources: [RedisConnection(url: url, logger: logger)])
+        self.logger = logger
+    }
+
+    /// Waits until a call of `images` images may go, and names the key to make it with.
+    /// Throws `CancellationError` if cancelled while waiting.
+    public func admit(images: Int) async throws -> Admission {
+        precondition(!keyIDs.isEmpty, "admitting calls needs at least one provider key")
+        await turnstile.enter()
+        defer { turnstile.leave() }
+        let started = ContinuousClock.now
+        var firstReason: String?
+        let offset = rotation.wrappingAdd(1, ordering: .relaxed).oldValue
+        let order = keyIDs.indices.map { keyIDs[($0 + offset) % keyIDs.count] }
+        let scriptKeys = [keys.breaker, keys.keyIDs] + order.map(keys.providerKey)
+        let arguments = [
+            String(images), String(settings.imagesPerMinute), String(settings.burstImages), String(settings.probeTimeout.milliseconds),
+        ] + order
+        while true {
+            try Task.checkCancellation()
+            let reply = try await connection.withResource { connection in
+                try connection.evaluate(GateScripts.admit, keys: scriptKeys, arguments: arguments).array
+            }
+            guard reply.count >= 3 else { throw RedisError(.reply, "unexpected reply to the gate's admit script") }
+            if reply[0].integer == 1, let keyID = reply[1].text {
+                let waited = ContinuousClock.now - started
+                if let firstReason { GateMetrics.waited(waited, reason: firstReason) }
+                return Admission(
+                    keyID: keyID, isProbe: reply[2].integer == 1, failuresPending: (reply[safe: 3]?.integer ?? 0) > 0, waited: waited
+                )
+            }
+            let reason = reply[2].text ?? "rate_limited"
+            if firstReason == nil, reason.hasPrefix("breaker") {
+                logger.debug("the provider's circuit breaker is open; waiting", metadata: ["wait_ms": "\(reply[1].integer ?? 0)"])
+            }
+            firstReason = firstReason ?? reason
+            // Re-read now and then: another worker's probe may close the breaker early.
+            try await Task.sleep(for: .milliseconds(min(max(reply[1].integer ?? 1, 1), 5_000)))
+        }
+    }
+
+    /// Records how an admitted call went: pauses or sets aside its key, counts failures
+    /// towards the breaker, and closes or reopens the breaker after a probe.
+    public func report(_ outcome: CallOutcome, of admission: Admission) async throws {
+        let name: String
+        var asideMilliseconds: Int64 = 0
+        switch outcome {
+        case .answered:
+            guard admission.isProbe || admission.failuresPending else { return }
+            name = "healthy"
+        case .failed:
+            name = "failed"
+        case .rateLimited(let retryAfter):
+            name = "rate_limited"
+            asideMilliseconds = (retryAfter ?? settings.defaultRetryAfter).milliseconds
+        case .outOfQuota:
+            name = "out_of_quota"
+            asideMilliseconds = settings.keyCooldown.milliseconds
+        case .abandoned:
+            guard admission.isProbe else { return }
+            name = "unknown"
+        }
+        let scriptKeys = [keys.breaker, keys.providerKey(admission.keyID)]
+        let arguments = [
+            name, String(asideMilliseconds), String(settings.breakerFailures), String(settings.breakerWindow.milliseconds),
+            String(settings.breakerCooldown.milliseconds), admission.isProbe ? "1" : "0",
+        ]
+        let reply = try await connection.withResource { connection in
+            try connection.evaluate(GateScripts.report, keys: scriptKeys, arguments: arguments).array
+        }
+        if asideMilliseconds > 0 {
+            GateMetrics.keySetAside(reason: name)
+            logger.warning(
+                "provider key set aside", metadata: ["key": "\(admission.keyID)", "reason": "\(name)", "for_ms": "\(asideMilliseconds)"]
+            )
+        }
+        if reply.count == 2, reply[1].integer == 1, let state = reply[0].text.flatMap(BreakerState.init) {
+            GateMetrics.breakerChanged(to: state)
+            if state == .open {
+                logger.error(
+                    "provider circuit breaker opened: calls wait, tasks keep their attempts",
+                    metadata: ["cooldown_ms": "\(settings.breakerCooldown.milliseconds)"]
+                )
+            } else {
+                logger.notice("provider circuit breaker closed: calls resume")
+            }
+        }
+    }
+
+    /// The breaker and every provider key any worker has used at this endpoint.
+    public func status() async throws -> GateStatus {
+        let keys = self.keys, settings = self.settings
+        let values = try await connection.withResource { connection -> [RedisValue] in
+            let ids = try connection.command(["SMEMBERS", keys.keyIDs]).array.compactMap(\.text).sorted()
+            return try connection.evaluate(
+                GateScripts.status, keys: [keys.breaker] + ids.map(keys.providerKey),
+                arguments: [String(settings.imagesPerMinute), String(settings.burstImages)] + ids
+            ).array
+        }
+        guard values.count >= 4, (values.count - 4) % 4 == 0 else { throw RedisError(.reply, "unexpected reply to the gate's status script") }
+        let providerKeys = stride(from: 4, to: values.count, by: 4).map { index in
+            let tokens = values[index + 1].integer ?? -1
+            return ProviderKeyStatus(
+                id: values[index].text ?? "", tokens: settings.imagesPerMinute > 0 ? Int(tokens) : nil,
+                asideMilliseconds: values[index + 2].integer ?? 0, asideReason: values[index + 3].text.flatMap { $0.isEmpty ? nil : $0 }
+            )
+        }
+        return GateStatus(
+            breaker: values[0].text.flatMap(BreakerState.init) ?? .closed, openMilliseconds: values[1].integer ?? 0,
+            timesOpened: Int(values[2].integer ?? 0), failures: Int(values[3].integer ?? 0), keys: providerKeys
+        )
+    }
+
+    /// Reads the status into the breaker and key gauges, for a metrics scrape.
+    public func recordGauges() async {
+        if let status = try? await status() { GateMetrics.record(status) }
+    }
+}
+
+extension Array {
+    fileprivate subscript(safe index: Int) -> Element? {
+        indices.contains(index) ? self[index] : nil
+    }
+}
