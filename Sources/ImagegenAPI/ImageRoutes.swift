@@ -23,8 +23,13 @@ struct ImageRoutes: Sendable {
     /// Longest accepted Idempotency-Key, as in Stripe's API.
     static let maxIdempotencyKeyLength = 255
 
+    /// Seconds a client should wait before polling a task that is not finished: images take
+    /// 5-20 s, so faster polling only costs both sides.
+    static let pollAfterSeconds = 2
+
     private func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let userID = try await users.authenticate(request)
+        try Self.requireJSON(request)
         let body = try await request.body.collect(upTo: APIServer.maxBodyBytes)
         let json: JSONValue
         do {
@@ -131,11 +136,24 @@ struct ImageRoutes: Sendable {
         }
     }
 
+    /// A body declared as anything but JSON is refused; one declared as nothing is read as JSON.
+    private static func requireJSON(_ request: Request) throws {
+        guard let declared = request.headers[.contentType] else { return }
+        let mediaType = declared.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard mediaType == "application/json" else {
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type",
+                message: "the body must be JSON sent as Content-Type: application/json, not \(declared)"
+            )
+        }
+    }
+
     private func accepted(_ taskID: UUID, status: TaskStatus, headers: HTTPFields = [:]) throws -> Response {
         let id = taskID.uuidString.lowercased()
         let statusURL = "/images/tasks/\(id)/status"
         var fields = headers
         fields[.location] = statusURL
+        if !status.isTerminal { fields[.retryAfter] = String(Self.pollAfterSeconds) }
         return try JSONResponse.make(
             status: .accepted, body: ["task_id": id, "status": status.rawValue, "status_url": statusURL], headers: fields
         )
@@ -147,7 +165,14 @@ struct ImageRoutes: Sendable {
         guard let snapshot = try await tasks.snapshot(taskID: taskID, userID: userID) else {
             throw APIError.taskNotFound
         }
-        return try JSONResponse.make(status: .ok, body: TaskStatusBody(snapshot))
+        return try statusResponse(snapshot)
+    }
+
+    private func statusResponse(_ snapshot: TaskSnapshot) throws -> Response {
+        try JSONResponse.make(
+            status: .ok, body: TaskStatusBody(snapshot),
+            headers: snapshot.status.isTerminal ? [:] : [.retryAfter: String(Self.pollAfterSeconds)]
+        )
     }
 
     private func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -165,7 +190,7 @@ struct ImageRoutes: Sendable {
             context.logger.info("cancel requested for a running task", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
         }
         guard let snapshot = try await tasks.snapshot(taskID: taskID, userID: userID) else { throw APIError.taskNotFound }
-        return try JSONResponse.make(status: .ok, body: TaskStatusBody(snapshot))
+        return try statusResponse(snapshot)
     }
 
     private func taskID(in context: BasicRequestContext) throws -> UUID {

@@ -133,7 +133,8 @@ final class RunningSystem: Sendable {
     func request(
         _ method: String, _ path: String, key: String?, body: String? = nil, headers extra: [(name: String, value: String)] = []
     ) async throws -> HTTPResult {
-        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")] + extra
+        let declaresType = extra.contains { $0.name.lowercased() == "content-type" }
+        var headers: [(name: String, value: String)] = (declaresType ? [] : [("Content-Type", "application/json")]) + extra
         if let key { headers.append(("Authorization", "Bearer \(key)")) }
         let response = try await client.send(CurlRequest(
             method: method, url: apiBaseURL + path, headers: headers, body: Array((body ?? "").utf8), timeoutMilliseconds: 10_000
