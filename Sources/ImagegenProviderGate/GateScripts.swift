@@ -6,11 +6,21 @@ enum GateScripts {
         local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
         """
 
+    /// `tokens_now(held, ...)`: a key's bucket refilled up to now, from its `tokens` and
+    /// `refilled_at` fields (a key never used has a full bucket).
+    private static let refill = """
+
+        local function tokens_now(held, per_minute, burst)
+            if not held[1] then return burst end
+            return math.min(burst, tonumber(held[1]) + (now - tonumber(held[2])) * per_minute / 60000)
+        end
+        """
+
     /// Admits one call of ARGV[1] images through the first provider key that can take it.
     /// KEYS: breaker, key-id set, then one hash per provider key (in the order of ARGV[5...]).
     /// ARGV: images, images per minute (0: no limit), burst, probe ms, then the key ids.
     /// Returns {1, key id, is probe, failures seen} or {0, ms to wait, reason}.
-    static let admit = now + """
+    static let admit = now + refill + """
 
         local images = tonumber(ARGV[1])
         local per_minute = tonumber(ARGV[2])
@@ -43,10 +53,7 @@ enum GateScripts {
                     reason = held[4] or 'key_set_aside'
                 end
             elseif per_minute > 0 then
-                local tokens = burst
-                if held[1] then
-                    tokens = math.min(burst, tonumber(held[1]) + (now - tonumber(held[2])) * per_minute / 60000)
-                end
+                local tokens = tokens_now(held, per_minute, burst)
                 -- A call larger than the bucket waits for a full bucket and then overdraws it.
                 local needed = math.min(images, burst)
                 if tokens >= needed then
@@ -121,7 +128,7 @@ enum GateScripts {
     /// KEYS: breaker, then one hash per provider key. ARGV: images per minute, burst, then the key ids.
     /// Returns {state, ms until open ends, times opened, failures, then per key:
     /// id, whole tokens in the bucket (-1 without a limit), ms still set aside, why}.
-    static let status = now + """
+    static let status = now + refill + """
 
         local per_minute = tonumber(ARGV[1])
         local burst = tonumber(ARGV[2])
@@ -133,12 +140,7 @@ enum GateScripts {
         for i = 3, #ARGV do
             local held = redis.call('HMGET', KEYS[i - 1], 'tokens', 'refilled_at', 'aside_until', 'aside_reason')
             local tokens = -1
-            if per_minute > 0 then
-                tokens = burst
-                if held[1] then
-                    tokens = math.min(burst, tonumber(held[1]) + (now - tonumber(held[2])) * per_minute / 60000)
-                end
-            end
+            if per_minute > 0 then tokens = tokens_now(held, per_minute, burst) end
             local aside = math.max(tonumber(held[3] or '0') - now, 0)
             table.insert(reply, ARGV[i])
             table.insert(reply, math.floor(tokens))
