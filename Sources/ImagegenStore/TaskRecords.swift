@@ -43,7 +43,14 @@ public struct TaskSnapshot: Sendable {
     public let status: TaskStatus
     public let attempts: Int
     public let maxAttempts: Int
+    public let prompt: String
+    public let model: String
+    public let size: String
+    public let quality: String
+    public let n: Int
     public let createdAt: String
+    /// `created_at` to the microsecond, the key that orders a task list.
+    public let createdMicroseconds: Int64
     public let startedAt: String?
     public let finishedAt: String?
     public let nextAttemptAt: String?
@@ -51,7 +58,43 @@ public struct TaskSnapshot: Sendable {
     /// The owner asked to cancel while an attempt runs; it ends `canceled` when the attempt ends.
     public let cancelRequested: Bool
     public let cost: MicroDollars?
+    /// Images stored for the task; 0 once they are purged.
+    public let imageCount: Int
+    /// When retention deleted the task's images, if it did.
+    public let imagesPurgedAt: String?
+    /// The images themselves, when they were asked for.
     public let images: [StoredImage]
+}
+
+/// Where a page of a task list ends: the next page starts after this task.
+public struct TaskPagePosition: Sendable, Equatable {
+    public let taskID: UUID
+    public let createdMicroseconds: Int64
+
+    public init(taskID: UUID, createdMicroseconds: Int64) {
+        self.taskID = taskID
+        self.createdMicroseconds = createdMicroseconds
+    }
+}
+
+/// One page of a user's tasks, newest first.
+public struct TaskPage: Sendable {
+    public let tasks: [TaskSnapshot]
+    /// Where the next page starts; nil on the last page.
+    public let nextPage: TaskPagePosition?
+}
+
+/// What asking for one image of a task found.
+public enum ImageLookup: Sendable {
+    case found(StoredImage)
+    /// No such task for this user.
+    case noTask
+    /// The task has not succeeded (yet), so it has no images.
+    case notReady
+    /// The task succeeded with fewer images than the position asked for.
+    case noImage
+    /// Retention deleted the task's images.
+    case purged
 }
 
 /// How recording the end of an attempt went.

@@ -120,20 +120,14 @@ public struct TaskStore: Sendable {
     }
 
     /// The task as its owner sees it, or nil when it does not exist or belongs to someone else.
-    public func snapshot(taskID: UUID, userID: UUID) async throws -> TaskSnapshot? {
+    ///
+    /// - Parameter withImages: load the image bytes of a succeeded task, not only their number.
+    public func snapshot(taskID: UUID, userID: UUID, withImages: Bool = true) async throws -> TaskSnapshot? {
         let (taskRows, imageRows) = try await database.run { connection -> (PostgresRows, PostgresRows?) in
             let task = try connection.query(
-                """
-                SELECT t.status, t.attempts, t.max_attempts, t.error_code, t.error_message,
-                       \(rfc3339("t.created_at")) AS created_at, \(rfc3339("t.started_at")) AS started_at,
-                       \(rfc3339("t.finished_at")) AS finished_at, \(rfc3339("t.next_attempt_at")) AS next_attempt_at,
-                       t.cancel_requested_at IS NOT NULL AS cancel_requested, c.amount_micro_usd
-                FROM tasks t LEFT JOIN charges c ON c.task_id = t.id
-                WHERE t.id = $1 AND t.user_id = $2
-                """,
-                [.text(taskID.uuidString), .text(userID.uuidString)]
+                "\(Self.snapshotQuery) WHERE t.id = $1 AND t.user_id = $2", [.text(taskID.uuidString), .text(userID.uuidString)]
             )
-            guard let row = task.first, try row.string("status") == TaskStatus.succeeded.rawValue else { return (task, nil) }
+            guard withImages, let row = task.first, try row.int("image_count") > 0 else { return (task, nil) }
             let images = try connection.query(
                 "SELECT media_type, bytes, revised_prompt FROM task_images WHERE task_id = $1 ORDER BY position",
                 [.text(taskID.uuidString)],
@@ -142,9 +136,6 @@ public struct TaskStore: Sendable {
             return (task, images)
         }
         guard let row = taskRows.first else { return nil }
-        guard let status = TaskStatus(rawValue: try row.string("status")) else {
-            throw PostgresError(.decoding, "unknown task status")
-        }
         let images = try imageRows?.map { image in
             StoredImage(
                 mediaType: try image.string("media_type"),
@@ -152,19 +143,96 @@ public struct TaskStore: Sendable {
                 revisedPrompt: try image.optionalString("revised_prompt")
             )
         } ?? []
-        let error = try row.optionalString("error_code").map { TaskError(code: $0, message: try row.optionalString("error_message") ?? "") }
-        return TaskSnapshot(
+        return try TaskSnapshot(row, images: images)
+    }
+
+    /// One page of the owner's tasks, newest first, without image bytes.
+    ///
+    /// - Parameters:
+    ///   - after: the position of the last task of the previous page; nil for the first page.
+    ///   - limit: at most this many tasks; `nextPage` is set when more follow.
+    public func list(userID: UUID, status: TaskStatus?, after: TaskPagePosition?, limit: Int) async throws -> TaskPage {
+        let rows = try await database.run { connection in
+            try connection.query(
+                """
+                \(Self.snapshotQuery)
+                WHERE t.user_id = $1 AND ($2::text IS NULL OR t.status = $2)
+                  AND ($3::bigint IS NULL
+                       OR (t.created_at, t.id) < ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))
+                ORDER BY t.created_at DESC, t.id DESC
+                LIMIT $5
+                """,
+                [
+                    .text(userID.uuidString), .optional(status?.rawValue), after.map { .int($0.createdMicroseconds) } ?? .null,
+                    .optional(after?.taskID.uuidString), .int(limit + 1),
+                ]
+            )
+        }
+        let snapshots = try rows.map { try TaskSnapshot($0, images: []) }
+        let page = Array(snapshots.prefix(limit))
+        let next = snapshots.count > limit ? page.last.map { TaskPagePosition(taskID: $0.taskID, createdMicroseconds: $0.createdMicroseconds) } : nil
+        return TaskPage(tasks: page, nextPage: next)
+    }
+
+    /// Image `position` (from 0) of the owner's task.
+    public func image(taskID: UUID, userID: UUID, position: Int) async throws -> ImageLookup {
+        let rows = try await database.run { connection in
+            try connection.query(
+                """
+                SELECT t.status, t.images_purged_at::text AS purged_at, i.media_type, i.bytes
+                FROM tasks t LEFT JOIN task_images i ON i.task_id = t.id AND i.position = $3
+                WHERE t.id = $1 AND t.user_id = $2
+                """,
+                [.text(taskID.uuidString), .text(userID.uuidString), .int(Int64(position))],
+                binaryResult: true
+            )
+        }
+        guard let row = rows.first else { return .noTask }
+        if try row.optionalString("purged_at") != nil { return .purged }
+        guard let bytes = try row.optionalBytes("bytes") else {
+            return TaskStatus(rawValue: try row.string("status")) == .succeeded ? .noImage : .notReady
+        }
+        return .found(StoredImage(mediaType: try row.string("media_type"), bytes: bytes, revisedPrompt: nil))
+    }
+
+    /// Every column a snapshot reads, from `tasks t` and its charge.
+    private static let snapshotQuery = """
+        SELECT t.id, t.status, t.attempts, t.max_attempts, t.error_code, t.error_message, t.prompt, t.model, t.size,
+               t.quality, t.n, \(rfc3339("t.created_at")) AS created_at, \(rfc3339("t.started_at")) AS started_at,
+               \(rfc3339("t.finished_at")) AS finished_at, \(rfc3339("t.next_attempt_at")) AS next_attempt_at,
+               \(rfc3339("t.images_purged_at")) AS images_purged_at,
+               (extract(epoch FROM t.created_at) * 1000000)::bigint AS created_micros,
+               t.cancel_requested_at IS NOT NULL AS cancel_requested, c.amount_micro_usd,
+               (SELECT count(*) FROM task_images i WHERE i.task_id = t.id) AS image_count
+        FROM tasks t LEFT JOIN charges c ON c.task_id = t.id
+        """
+}
+
+extension TaskSnapshot {
+    init(_ row: PostgresRow, images: [StoredImage]) throws {
+        guard let taskID = UUID(uuidString: try row.string("id")), let status = TaskStatus(rawValue: try row.string("status")) else {
+            throw PostgresError(.decoding, "unknown task id or status")
+        }
+        self.init(
             taskID: taskID,
             status: status,
             attempts: Int(try row.int("attempts")),
             maxAttempts: Int(try row.int("max_attempts")),
+            prompt: try row.string("prompt"),
+            model: try row.string("model"),
+            size: try row.string("size"),
+            quality: try row.string("quality"),
+            n: Int(try row.int("n")),
             createdAt: try row.string("created_at"),
+            createdMicroseconds: try row.int("created_micros"),
             startedAt: try row.optionalString("started_at"),
             finishedAt: try row.optionalString("finished_at"),
             nextAttemptAt: try row.optionalString("next_attempt_at"),
-            error: error,
+            error: try row.optionalString("error_code").map { TaskError(code: $0, message: try row.optionalString("error_message") ?? "") },
             cancelRequested: try row.bool("cancel_requested"),
             cost: try row.optionalInt("amount_micro_usd").map(MicroDollars.init),
+            imageCount: Int(try row.int("image_count")),
+            imagesPurgedAt: try row.optionalString("images_purged_at"),
             images: images
         )
     }

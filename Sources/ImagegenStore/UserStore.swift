@@ -50,6 +50,57 @@ public struct UserStore: Sendable {
         return try rows.first.flatMap { UUID(uuidString: try $0.string("user_id")) }
     }
 
+    /// Issues another API key for a user; like the first, it is returned once and stored only as a digest.
+    public func createKey(userID: UUID, label: String?) async throws -> (APIKeyRecord, APIKey) {
+        let key = APIKey.generate()
+        let row = try await database.transaction { connection in
+            let inserted = try connection.query(
+                "INSERT INTO api_keys (user_id, key_digest, display_prefix, label) VALUES ($1, $2, $3, $4) RETURNING id",
+                [.text(userID.uuidString), .bytes(key.digest), .text(key.displayPrefix), .optional(label)]
+            )
+            return try connection.query(
+                "SELECT \(APIKeyRecord.columns) FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1",
+                [.int(try inserted.first?.int("id") ?? 0)]
+            ).first
+        }
+        guard let row else { throw PostgresError(.decoding, "the new key's row did not come back") }
+        return (try APIKeyRecord(row), key)
+    }
+
+    /// Revokes a key, named by its id or its display prefix; it stops working with the next
+    /// request, since every request looks its key up. Nil when no live key matches.
+    public func revokeKey(_ reference: String) async throws -> APIKeyRecord? {
+        let row = try await database.transaction { connection -> PostgresRow? in
+            let matches = try connection.query(
+                "SELECT id FROM api_keys WHERE (id::text = $1 OR display_prefix = $1) AND revoked_at IS NULL LIMIT 2", [.text(reference)]
+            )
+            guard matches.count <= 1 else { throw AmbiguousKey(reference: reference) }
+            guard let id = try matches.first?.int("id") else { return nil }
+            return try connection.query(
+                """
+                UPDATE api_keys k SET revoked_at = now() FROM users u WHERE k.id = $1 AND u.id = k.user_id
+                RETURNING \(APIKeyRecord.columns)
+                """,
+                [.int(id)]
+            ).first
+        }
+        return try row.map(APIKeyRecord.init)
+    }
+
+    /// Every key, or one user's, oldest first; revoked keys included.
+    public func keys(userID: UUID?) async throws -> [APIKeyRecord] {
+        let rows = try await database.run { connection in
+            try connection.query(
+                """
+                SELECT \(APIKeyRecord.columns) FROM api_keys k JOIN users u ON u.id = k.user_id
+                WHERE $1::uuid IS NULL OR k.user_id = $1::uuid ORDER BY k.id
+                """,
+                [.optional(userID?.uuidString)]
+            )
+        }
+        return try rows.map(APIKeyRecord.init)
+    }
+
     /// A user named by id or by name; nil when none matches. A name shared by several
     /// users is ambiguous and throws.
     public func find(_ reference: String) async throws -> User? {
@@ -81,6 +132,39 @@ public struct UserStore: Sendable {
             )
         }
     }
+}
+
+/// An API key as operators see it: never the secret, only its first characters.
+public struct APIKeyRecord: Sendable, Equatable {
+    public let id: Int64
+    public let userID: UUID
+    public let userName: String
+    public let displayPrefix: String
+    public let label: String?
+    public let createdAt: String
+    public let revokedAt: String?
+
+    static let columns = """
+        k.id, k.user_id, u.name AS user_name, k.display_prefix, k.label, \(rfc3339("k.created_at")) AS created_at,
+        \(rfc3339("k.revoked_at")) AS revoked_at
+        """
+
+    init(_ row: PostgresRow) throws {
+        guard let userID = UUID(uuidString: try row.string("user_id")) else { throw PostgresError(.decoding, "bad user id") }
+        self.id = try row.int("id")
+        self.userID = userID
+        self.userName = try row.string("user_name")
+        self.displayPrefix = try row.string("display_prefix")
+        self.label = try row.optionalString("label")
+        self.createdAt = try row.string("created_at")
+        self.revokedAt = try row.optionalString("revoked_at")
+    }
+}
+
+/// A key reference an operator gave matches more than one live key.
+public struct AmbiguousKey: Error, CustomStringConvertible {
+    public let reference: String
+    public var description: String { "more than one live key starts with '\(reference)'; use the key id" }
 }
 
 /// More than one user has the name an operator gave.

@@ -70,6 +70,37 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// Waits up to `timeoutMilliseconds` for notifications on the channels this connection
+    /// LISTENs to and returns their payloads, oldest first; empty when none came.
+    ///
+    /// It never reconnects, because a fresh connection would listen to nothing: a lost
+    /// connection throws, and the caller LISTENs again on the next `query`.
+    public func notifications(waitingUpTo timeoutMilliseconds: Int32) throws -> [String] {
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            throw PostgresError(.connection, "not connected")
+        }
+        var payloads = try Self.pendingNotifications(on: connection)
+        guard payloads.isEmpty else { return payloads }
+        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, timeoutMilliseconds) >= 0 || errno == EINTR else {
+            throw PostgresError(.connection, "poll failed on the PostgreSQL socket")
+        }
+        payloads = try Self.pendingNotifications(on: connection)
+        return payloads
+    }
+
+    private static func pendingNotifications(on connection: OpaquePointer) throws -> [String] {
+        guard PQconsumeInput(connection) == 1 else {
+            throw PostgresError(.connection, trimmed(String(cString: PQerrorMessage(connection))))
+        }
+        var payloads: [String] = []
+        while let notification = PQnotifies(connection) {
+            payloads.append(String(cString: notification.pointee.extra))
+            PQfreemem(notification)
+        }
+        return payloads
+    }
+
     private func execute(_ sql: String, _ parameters: [PostgresValue], binaryResult: Bool, on connection: OpaquePointer) -> OpaquePointer? {
         var buffers: [UnsafeMutablePointer<CChar>?] = []
         var lengths: [Int32] = []
