@@ -8,6 +8,9 @@ import Logging
 /// no longer holds: Redis restarted without its data or was flushed, an enqueue failed
 /// after the row was committed, or a worker died holding a task whose lease vanished.
 ///
+/// Its turn also does the housekeeping: forgetting expired idempotency keys and purging
+/// images past their retention.
+///
 /// Every worker runs one; a turn taken in Redis lets only one of them work per interval.
 public struct Reconciler: Sendable {
     let queue: TaskQueue
@@ -18,17 +21,20 @@ public struct Reconciler: Sendable {
     let logger: Logger
     /// Rows changed more recently than this may still be between their commit and their enqueue.
     let settleMilliseconds: Int64
+    /// How long images are kept; nil keeps them forever.
+    let imageRetention: ImageRetention?
     static let pageSize = 500
 
     public init(
         queue: TaskQueue, recovery: RecoveryStore, backoff: BackoffPolicy, leaseMilliseconds: Int64,
-        settleMilliseconds: Int64 = 2_000, logger: Logger
+        settleMilliseconds: Int64 = 2_000, imageRetention: ImageRetention? = nil, logger: Logger
     ) {
         self.queue = queue
         self.recovery = recovery
         self.backoff = backoff
         self.leaseMilliseconds = leaseMilliseconds
         self.settleMilliseconds = settleMilliseconds
+        self.imageRetention = imageRetention
         self.logger = logger
     }
 
@@ -40,11 +46,23 @@ public struct Reconciler: Sendable {
                 if try await queue.claimReconcilerTurn(milliseconds: milliseconds) {
                     try await reconcile()
                     try await recovery.purgeExpiredIdempotencyKeys()
+                    try await purgeExpiredImages()
                 }
             } catch {
                 logger.error("reconciliation failed; trying again next round: \(error)")
             }
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func purgeExpiredImages() async throws {
+        guard let imageRetention else { return }
+        let purge = try await imageRetention.store.purgeImages(finishedBefore: imageRetention.cutoff())
+        if purge.tasks > 0 {
+            logger.info(
+                "purged images past their retention",
+                metadata: ["tasks": "\(purge.tasks)", "images": "\(purge.images)", "bytes": "\(purge.bytes)"]
+            )
         }
     }
 

@@ -5,7 +5,10 @@ import ImagegenStore
 
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "admin", abstract: "Operator commands.", subcommands: [UsersCommand.self, PricesCommand.self, TasksCommand.self, QueueCommand.self, CostReportCommand.self]
+        commandName: "admin", abstract: "Operator commands.", subcommands: [
+            UsersCommand.self, KeysCommand.self, PricesCommand.self, TasksCommand.self, QueueCommand.self, CostReportCommand.self,
+            PurgeCommand.self,
+        ]
     )
 }
 

@@ -65,7 +65,11 @@ struct WorkerCommand: AsyncParsableCommand {
             ),
             reconciler: Reconciler(
                 queue: queue, recovery: RecoveryStore(database: runtime.database), backoff: configuration.backoff,
-                leaseMilliseconds: leaseMilliseconds, logger: runtime.logger
+                leaseMilliseconds: leaseMilliseconds,
+                imageRetention: configuration.imageRetentionDays.map {
+                    ImageRetention(store: RetentionStore(database: runtime.database), period: .seconds($0 * 86_400))
+                },
+                logger: runtime.logger
             ),
             options: .init(
                 concurrency: concurrency, leaseMilliseconds: leaseMilliseconds, shutdownGrace: .seconds(shutdownGraceSeconds),
