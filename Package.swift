@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "ImagegenCore", swiftSettings: strict),
         .target(
             name: "ImagegenStore",
-            dependencies: ["ImagegenCore", "PostgresClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ImagegenCore", "PostgresClient", "BlockingIO", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -87,10 +87,11 @@ let package = Package(
         .target(
             name: "ImagegenAPI",
             dependencies: [
-                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenTelemetry", "PostgresClient", "RedisClient",
+                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenTelemetry", "PostgresClient", "RedisClient", "BlockingIO",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -5,6 +5,8 @@ import ImagegenStore
 import ImagegenTelemetry
 import Logging
 import NIOCore
+import RedisClient
+import ServiceLifecycle
 
 /// The HTTP API process: accepts image requests and answers status polls.
 public enum APIServer {
@@ -15,20 +17,50 @@ public enum APIServer {
     public struct Dependencies: Sendable {
         public var database: Database
         public var queue: TaskQueue
+        public var changes: TaskChangeListener
         public var backoff: BackoffPolicy
         public var spend: SpendPolicy
         public var defaultModel: String
+        public var submissionRate: SubmissionRateLimit
+        public var redisURL: RedisURL
 
+        /// - Parameter changes: wakes long polls and event streams; `makeApplication` runs it.
         public init(
-            database: Database, queue: TaskQueue, backoff: BackoffPolicy, spend: SpendPolicy = SpendPolicy(),
-            defaultModel: String = "dall-e-3"
+            database: Database, queue: TaskQueue, changes: TaskChangeListener, backoff: BackoffPolicy, spend: SpendPolicy = SpendPolicy(),
+            defaultModel: String = "dall-e-3", submissionRate: SubmissionRateLimit = .off, redisURL: RedisURL
         ) {
             self.database = database
             self.queue = queue
+            self.changes = changes
             self.backoff = backoff
             self.spend = spend
             self.defaultModel = defaultModel
+            self.submissionRate = submissionRate
+            self.redisURL = redisURL
         }
+    }
+
+    /// Every route the API serves, with its handler.
+    public static func routes(_ dependencies: Dependencies, logger: Logger) -> RouteTable {
+        let users = UserStore(database: dependencies.database)
+        let spend = SpendStore(database: dependencies.database, policy: dependencies.spend)
+        let tasks = TaskStore(database: dependencies.database)
+        var table = RouteTable()
+        ImageRoutes(
+            users: users,
+            tasks: tasks,
+            spend: spend,
+            queue: dependencies.queue,
+            catalog: CatalogCache(store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel),
+            backoff: dependencies.backoff,
+            rateLimiter: dependencies.submissionRate.perMinute > 0
+                ? SubmissionRateLimiter(limit: dependencies.submissionRate, url: dependencies.redisURL, logger: logger)
+                : nil
+        ).register(in: &table)
+        TaskRoutes(users: users, tasks: tasks, queue: dependencies.queue, changes: dependencies.changes).register(in: &table)
+        UsageRoutes(users: users, spend: spend).register(in: &table)
+        OpenAPIDocument.register(in: &table)
+        return table
     }
 
     /// - Parameter operations: `/healthz`, `/readyz` and `/metrics`, when the process exposes them.
@@ -40,26 +72,30 @@ public enum APIServer {
         operations: OperationsRoutes? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
+        var table = routes(dependencies, logger: logger)
+        if operations != nil {
+            for path in OperationsRoutes.paths { table.note(.get, path) }
+        }
         let router = Router()
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ErrorMiddleware(routes: table))
         operations?.register(on: router)
-        let users = UserStore(database: dependencies.database)
-        let spend = SpendStore(database: dependencies.database, policy: dependencies.spend)
-        ImageRoutes(
-            users: users,
-            tasks: TaskStore(database: dependencies.database),
-            spend: spend,
-            queue: dependencies.queue,
-            catalog: CatalogCache(store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel),
-            backoff: dependencies.backoff
-        ).register(on: router)
-        UsageRoutes(users: users, spend: spend).register(on: router)
+        table.register(on: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "imagegen"),
+            services: [TaskChangeService(listener: dependencies.changes)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
+    }
+}
+
+/// Runs the task change listener for as long as the API runs.
+private struct TaskChangeService: Service {
+    let listener: TaskChangeListener
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await listener.run() }
     }
 }

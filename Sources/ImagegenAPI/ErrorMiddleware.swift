@@ -6,13 +6,23 @@ import ImagegenStore
 /// Gives every failure the same JSON error shape: framework errors (unknown route,
 /// body too large) and unexpected ones, which are logged but never shown to clients.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as HTTPError where error.status == .notFound {
+            let allowed = routes.methods(forRequestPath: request.uri.path)
+            guard !allowed.isEmpty else { throw APIError(.notFound, code: "not_found", message: "no such route") }
+            let names = allowed.map(\.rawValue).joined(separator: ", ")
+            throw APIError(
+                .methodNotAllowed, code: "method_not_allowed", message: "\(request.method.rawValue) is not allowed here; use \(names)",
+                headers: [.allow: names]
+            )
         } catch let error as HTTPError {
-            throw Self.translate(error)
+            throw APIError(error.status, code: "http_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, code: "body_too_large", message: "the request body is over \(APIServer.maxBodyBytes) bytes")
         } catch where Database.isUnavailable(error) {
@@ -21,14 +31,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             context.logger.error("request failed: \(error)")
             throw APIError(.internalServerError, code: "internal_error", message: "the server failed to handle the request")
-        }
-    }
-
-    private static func translate(_ error: HTTPError) -> APIError {
-        switch error.status {
-        case .notFound: APIError(.notFound, code: "not_found", message: "no such route")
-        case .methodNotAllowed: APIError(.methodNotAllowed, code: "method_not_allowed", message: "method not allowed on this route")
-        default: APIError(error.status, code: "http_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
         }
     }
 }

@@ -5,7 +5,8 @@ import ImagegenCore
 import ImagegenQueue
 import ImagegenStore
 
-/// `POST /images/generate`, `GET /images/tasks/<id>/status` and `POST /images/tasks/<id>/cancel`.
+/// `POST /images/generate` and `POST /images/estimate`: what a request costs and, for
+/// generate, the task that makes it.
 struct ImageRoutes: Sendable {
     let users: UserStore
     let tasks: TaskStore
@@ -13,29 +14,83 @@ struct ImageRoutes: Sendable {
     let queue: TaskQueue
     let catalog: CatalogCache
     let backoff: BackoffPolicy
+    let rateLimiter: SubmissionRateLimiter?
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("images/generate") { request, context in try await submit(request, context: context) }
-        router.get("images/tasks/:id/status") { request, context in try await status(request, context: context) }
-        router.post("images/tasks/:id/cancel") { request, context in try await cancel(request, context: context) }
+    func register(in table: inout RouteTable) {
+        table.add(.post, "images/generate") { request, context in try await submit(request, context: context) }
+        table.add(.post, "images/estimate") { request, _ in try await estimate(request) }
     }
 
     /// Longest accepted Idempotency-Key, as in Stripe's API.
     static let maxIdempotencyKeyLength = 255
 
-    /// Seconds a client should wait before polling a task that is not finished: images take
-    /// 5-20 s, so faster polling only costs both sides.
-    static let pollAfterSeconds = 2
-
     private func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let userID = try await users.authenticate(request)
+        try await rateLimiter?.admit(userID: userID)
+        let (imageRequest, price) = try await priced(request)
+        let idempotencyKey = try request.headers[Self.idempotencyKeyField].map { key in
+            guard (1...Self.maxIdempotencyKeyLength).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) else {
+                throw APIError(
+                    .badRequest, code: "invalid_idempotency_key",
+                    message: "Idempotency-Key must be 1 to \(Self.maxIdempotencyKeyLength) visible ASCII characters"
+                )
+            }
+            return IdempotencyKey(key: key, requestDigest: imageRequest.digest)
+        }
+        if let idempotencyKey, let earlier = try await tasks.earlierSubmission(userID: userID, idempotencyKey: idempotencyKey) {
+            return try respond(to: earlier)
+        }
+        if let refusal = try await limitRefusal(userID: userID, cost: price.reservation(for: imageRequest), images: imageRequest.n) {
+            throw refusal
+        }
+        let submission = try await tasks.create(
+            userID: userID, request: imageRequest, unitPrice: price.unit, maxAttempts: backoff.maxAttempts, queue: queue.name,
+            idempotencyKey: idempotencyKey
+        )
+        guard case .created(let taskID) = submission else { return try respond(to: submission) }
+        let entry = QueueEntry(
+            taskID: taskID, attempt: 0, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000),
+            images: imageRequest.n
+        )
+        do {
+            try await queue.enqueue(entry)
+        } catch {
+            // The row is committed, so the task is safe: the workers' reconciler enqueues it once Redis is back.
+            context.logger.warning(
+                "enqueue failed; the reconciler will enqueue the task", metadata: ["task_id": "\(taskID)", "error": "\(error)"]
+            )
+        }
+        context.logger.info("task queued", metadata: ["task_id": "\(taskID.uuidString.lowercased())", "model": "\(imageRequest.model)"])
+        return try accepted(taskID, status: .queued)
+    }
+
+    /// The price of a request and whether the caller's limits let it through now; nothing is enqueued or reserved.
+    private func estimate(_ request: Request) async throws -> Response {
+        let userID = try await users.authenticate(request)
+        let (imageRequest, price) = try await priced(request)
+        let cost = price.reservation(for: imageRequest)
+        let refusal = try await limitRefusal(userID: userID, cost: cost, images: imageRequest.n)
+        return try JSONResponse.make(status: .ok, body: EstimateBody(request: imageRequest, cost: cost, refusal: refusal))
+    }
+
+    /// The validated request in the body and its price, or the 4xx that says what is wrong.
+    private func priced(_ request: Request) async throws -> (ImageRequest, TaskPrice) {
         try Self.requireJSON(request)
         let body = try await request.body.collect(upTo: APIServer.maxBodyBytes)
+        let bytes = Array(buffer: body)
         let json: JSONValue
         do {
-            json = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: body))
+            json = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch {
             throw APIError(.badRequest, code: "invalid_json", message: "the request body is not valid JSON")
+        }
+        switch StrictJSON.violation(in: bytes) {
+        case .duplicateKey(let key):
+            throw APIError(.badRequest, code: "duplicate_key", message: "the key \(key) appears twice in one object", field: key)
+        case .trailingComma:
+            throw APIError(.badRequest, code: "invalid_json", message: "the request body is not valid JSON: a comma is followed by } or ]")
+        case nil:
+            break
         }
         let catalog = try await catalog.catalog()
         let imageRequest: ImageRequest
@@ -51,40 +106,7 @@ struct ImageRoutes: Sendable {
                 field: "size"
             )
         }
-        let idempotencyKey = try request.headers[Self.idempotencyKeyField].map { key in
-            guard (1...Self.maxIdempotencyKeyLength).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) else {
-                throw APIError(
-                    .badRequest, code: "invalid_idempotency_key",
-                    message: "Idempotency-Key must be 1 to \(Self.maxIdempotencyKeyLength) visible ASCII characters"
-                )
-            }
-            return IdempotencyKey(key: key, requestDigest: imageRequest.digest)
-        }
-        if let idempotencyKey, let earlier = try await tasks.earlierSubmission(userID: userID, idempotencyKey: idempotencyKey) {
-            return try respond(to: earlier)
-        }
-        try await checkLimits(userID: userID, cost: price.reservation(for: imageRequest), images: imageRequest.n)
-        let taskID: UUID
-        let submission = try await tasks.create(
-            userID: userID, request: imageRequest, unitPrice: price.unit, maxAttempts: backoff.maxAttempts, queue: queue.name,
-            idempotencyKey: idempotencyKey
-        )
-        guard case .created(let id) = submission else { return try respond(to: submission) }
-        taskID = id
-        let entry = QueueEntry(
-            taskID: taskID, attempt: 0, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000),
-            images: imageRequest.n
-        )
-        do {
-            try await queue.enqueue(entry)
-        } catch {
-            // The row is committed, so the task is safe: the workers' reconciler enqueues it once Redis is back.
-            context.logger.warning(
-                "enqueue failed; the reconciler will enqueue the task", metadata: ["task_id": "\(taskID)", "error": "\(error)"]
-            )
-        }
-        context.logger.info("task queued", metadata: ["task_id": "\(taskID.uuidString.lowercased())", "model": "\(imageRequest.model)"])
-        return try accepted(taskID, status: .queued)
+        return (imageRequest, price)
     }
 
     /// The answer to a submission an idempotency key already stands for.
@@ -102,18 +124,18 @@ struct ImageRoutes: Sendable {
         }
     }
 
-    /// Refuses a task that cannot fit the caller's limits now. A spend limit answers 402:
-    /// paying more, not waiting a moment, is what it takes. An image limit answers 429 with
-    /// `Retry-After`, because the hour or day it counts does end. The worker's reservation
-    /// stays the authority.
-    private func checkLimits(userID: UUID, cost: MicroDollars, images: Int) async throws {
+    /// Why a task of this cost cannot fit the caller's limits now, or nil when it fits. A
+    /// spend limit answers 402: paying more, not waiting a moment, is what it takes. An
+    /// image limit answers 429 with `Retry-After`, because the hour or day it counts does
+    /// end. The worker's reservation stays the authority.
+    private func limitRefusal(userID: UUID, cost: MicroDollars, images: Int) async throws -> APIError? {
         let usage = try await spend.usage(userID: userID)
-        guard let limit = usage.refusingLimit(cost: cost, images: images) else { return }
+        guard let limit = usage.refusingLimit(cost: cost, images: images) else { return nil }
         switch limit {
         case .dailySpend, .monthlySpend:
             let period = limit == .dailySpend ? usage.day : usage.month
             let resets = period.resetsAt.formatted(Date.ISO8601FormatStyle())
-            throw APIError(
+            return APIError(
                 .init(code: 402, reasonPhrase: "Payment Required"), code: limit.errorCode,
                 message: "this request costs \(cost) and would pass your \(limit.name) of \(period.limit!)",
                 details: [
@@ -124,7 +146,7 @@ struct ImageRoutes: Sendable {
         case .hourlyImages, .dailyImages:
             let period = limit == .hourlyImages ? usage.hourImages : usage.dayImages
             let resets = period.resetsAt.formatted(Date.ISO8601FormatStyle())
-            throw APIError(
+            return APIError(
                 .tooManyRequests, code: limit.errorCode,
                 message: "this request's \(images) image(s) would pass your \(limit.name) of \(period.limit!)",
                 details: [
@@ -153,51 +175,10 @@ struct ImageRoutes: Sendable {
         let statusURL = "/images/tasks/\(id)/status"
         var fields = headers
         fields[.location] = statusURL
-        if !status.isTerminal { fields[.retryAfter] = String(Self.pollAfterSeconds) }
+        if !status.isTerminal { fields[.retryAfter] = String(TaskRoutes.pollAfterSeconds) }
         return try JSONResponse.make(
             status: .accepted, body: ["task_id": id, "status": status.rawValue, "status_url": statusURL], headers: fields
         )
-    }
-
-    private func status(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let userID = try await users.authenticate(request)
-        let taskID = try taskID(in: context)
-        guard let snapshot = try await tasks.snapshot(taskID: taskID, userID: userID) else {
-            throw APIError.taskNotFound
-        }
-        return try statusResponse(snapshot)
-    }
-
-    private func statusResponse(_ snapshot: TaskSnapshot) throws -> Response {
-        try JSONResponse.make(
-            status: .ok, body: TaskStatusBody(snapshot),
-            headers: snapshot.status.isTerminal ? [:] : [.retryAfter: String(Self.pollAfterSeconds)]
-        )
-    }
-
-    private func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let userID = try await users.authenticate(request)
-        let taskID = try taskID(in: context)
-        switch try await tasks.cancel(taskID: taskID, userID: userID) {
-        case nil:
-            throw APIError.taskNotFound
-        case .alreadyFinished(let status):
-            throw APIError(.conflict, code: "task_already_finished", message: "the task already \(status.rawValue); it cannot be canceled")
-        case .canceled:
-            try? await queue.withdraw(taskID: taskID)
-            context.logger.info("task canceled", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
-        case .requested:
-            context.logger.info("cancel requested for a running task", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
-        }
-        guard let snapshot = try await tasks.snapshot(taskID: taskID, userID: userID) else { throw APIError.taskNotFound }
-        return try statusResponse(snapshot)
-    }
-
-    private func taskID(in context: BasicRequestContext) throws -> UUID {
-        guard let text = context.parameters.get("id"), let taskID = UUID(uuidString: text) else {
-            throw APIError.taskNotFound
-        }
-        return taskID
     }
 
     private static let idempotencyKeyField = HTTPField.Name("Idempotency-Key")!

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// Builds JSON responses; slashes stay unescaped so base64 images are not inflated.
 enum JSONResponse {
-    private static let encoder: JSONEncoder = {
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder

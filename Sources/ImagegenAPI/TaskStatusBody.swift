@@ -1,7 +1,7 @@
 import Foundation
 import ImagegenStore
 
-/// The JSON a client polls: `GET /images/tasks/<id>/status`.
+/// A task as its owner sees it: the status answer, a task list entry and an event's data.
 struct TaskStatusBody: Encodable {
     struct ErrorBody: Encodable {
         let code: String
@@ -12,10 +12,16 @@ struct TaskStatusBody: Encodable {
         let b64_json: String
         let revised_prompt: String?
         let media_type: String
+        let url: String
     }
 
     let task_id: String
     let status: String
+    let model: String
+    let size: String
+    let quality: String
+    let n: Int
+    let prompt: String
     let attempts: Int
     let max_attempts: Int
     let created_at: String
@@ -27,11 +33,23 @@ struct TaskStatusBody: Encodable {
     let cancel_requested: Bool?
     let cost_usd: String?
     let cost_micro_usd: Int64?
+    /// Where each image can be fetched by itself, once the task succeeded.
+    let image_urls: [String]?
+    /// The images inline, in the status answer only.
     let images: [ImageBody]?
+    /// Present once retention deleted the images.
+    let images_purged_at: String?
 
-    init(_ snapshot: TaskSnapshot) {
-        task_id = snapshot.taskID.uuidString.lowercased()
+    /// - Parameter inlineImages: carry the images themselves, which needs a snapshot taken with them.
+    init(_ snapshot: TaskSnapshot, inlineImages: Bool) {
+        let id = snapshot.taskID.uuidString.lowercased()
+        task_id = id
         status = snapshot.status.rawValue
+        model = snapshot.model
+        size = snapshot.size
+        quality = snapshot.quality
+        n = snapshot.n
+        prompt = snapshot.prompt
         attempts = snapshot.attempts
         max_attempts = snapshot.maxAttempts
         created_at = snapshot.createdAt
@@ -42,10 +60,22 @@ struct TaskStatusBody: Encodable {
         cancel_requested = snapshot.cancelRequested && !snapshot.status.isTerminal ? true : nil
         cost_usd = snapshot.cost?.usd
         cost_micro_usd = snapshot.cost?.value
-        images = snapshot.status == .succeeded
-            ? snapshot.images.map {
-                ImageBody(b64_json: Data($0.bytes).base64EncodedString(), revised_prompt: $0.revisedPrompt, media_type: $0.mediaType)
+        let urls = snapshot.status == .succeeded && snapshot.imagesPurgedAt == nil
+            ? (0..<snapshot.imageCount).map { Self.imageURL(taskID: id, position: $0) }
+            : nil
+        image_urls = urls
+        images = inlineImages && urls != nil
+            ? snapshot.images.enumerated().map { position, image in
+                ImageBody(
+                    b64_json: Data(image.bytes).base64EncodedString(), revised_prompt: image.revisedPrompt, media_type: image.mediaType,
+                    url: Self.imageURL(taskID: id, position: position)
+                )
             }
             : nil
+        images_purged_at = snapshot.imagesPurgedAt
+    }
+
+    static func imageURL(taskID: String, position: Int) -> String {
+        "/images/tasks/\(taskID)/images/\(position)"
     }
 }

@@ -9,8 +9,8 @@ struct UsageRoutes: Sendable {
     let users: UserStore
     let spend: SpendStore
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("me/usage") { request, _ in
+    func register(in table: inout RouteTable) {
+        table.add(.get, "me/usage") { request, _ in
             let userID = try await users.authenticate(request)
             return try JSONResponse.make(status: .ok, body: UsageBody(try await spend.usage(userID: userID), policy: spend.policy))
         }

@@ -32,6 +32,9 @@ public struct OperationsRoutes: Sendable {
         self.beforeScrape = beforeScrape
     }
 
+    /// The paths `register(on:)` serves, all with GET.
+    public static let paths = ["healthz", "readyz", "metrics"]
+
     public func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("healthz") { _, _ in
             Self.json(.ok, #"{"status":"ok"}"#)

@@ -1,4 +1,5 @@
 import Foundation
+import ImagegenAPI
 import ImagegenCore
 import ImagegenProviderGate
 import ImagegenTelemetry
@@ -25,6 +26,9 @@ struct Configuration: Sendable {
     var migrationsDirectory: String
     var logLevel: String
     var logFormat: LogFormat
+    var submissionRate: SubmissionRateLimit
+    /// Days images are kept after their task finishes; nil keeps them forever.
+    var imageRetentionDays: Int?
 
     struct Problem: Error, CustomStringConvertible {
         let variable: String
@@ -137,7 +141,12 @@ struct Configuration: Sendable {
             defaultModel: text("DEFAULT_MODEL", "dall-e-3"),
             migrationsDirectory: text("MIGRATIONS_DIR", "migrations"),
             logLevel: logLevel,
-            logFormat: logFormat
+            logFormat: logFormat,
+            submissionRate: SubmissionRateLimit(
+                perMinute: try number("SUBMIT_RATE_PER_MINUTE", 600, 0...1_000_000),
+                burst: try number("SUBMIT_RATE_BURST", 60, 1...1_000_000)
+            ),
+            imageRetentionDays: Optional(try number("IMAGE_RETENTION_DAYS", 30, 0...36_500)).flatMap { $0 == 0 ? nil : $0 }
         )
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hummingbird
 import ImagegenAPI
+import ImagegenStore
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP API (HOST, PORT).")
@@ -11,8 +12,10 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = runtime.configuration
         let application = APIServer.makeApplication(
             .init(
-                database: runtime.database, queue: queue, backoff: configuration.backoff, spend: configuration.spend,
-                defaultModel: configuration.defaultModel
+                database: runtime.database, queue: queue,
+                changes: TaskChangeListener(connectionString: configuration.databaseURL, logger: runtime.logger),
+                backoff: configuration.backoff, spend: configuration.spend, defaultModel: configuration.defaultModel,
+                submissionRate: configuration.submissionRate, redisURL: configuration.redisURL
             ),
             host: configuration.host,
             port: configuration.port,

@@ -63,6 +63,8 @@ struct ChaosRun {
                 "RETRY_CAP_MS": "2000",
                 "LOG_LEVEL": "notice",
                 "BREAKER_COOLDOWN_SECONDS": "2",
+                // One user submits the whole load, far faster than the per-user default allows.
+                "SUBMIT_RATE_PER_MINUTE": "0",
             ]
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 import ImagegenCore
 import Testing
 
-@Suite("415 for bodies that are not JSON, and Retry-After for pollers")
+@Suite("405 with Allow for a known path, 415 for bodies that are not JSON, and Retry-After for pollers")
 struct HTTPContractTests {
     @Test("a body declared as anything but JSON is a 415; JSON with a charset is accepted")
     func mediaType() async throws {
@@ -46,5 +46,20 @@ struct HTTPContractTests {
         let status = try await system.request("GET", "/images/tasks/\(taskID)/status", key: key)
         #expect(status.json["status"] as? String == "queued")
         #expect(status.headers["retry-after"] == "2")
+    }
+
+    @Test("a known path asked with another method is a 405 naming the allowed ones; an unknown path stays 404", arguments: [
+        ("GET", "/images/generate", "POST"), ("DELETE", "/images/generate", "POST"), ("PUT", "/images/tasks/x/status", "GET"),
+        ("POST", "/images/tasks", "GET"), ("GET", "/images/tasks/x/cancel", "POST"),
+    ])
+    func methodNotAllowed(method: String, path: String, allowed: String) async throws {
+        let system = try await RunningSystem.start(worker: nil)
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser()
+        let answer = try await system.request(method, path, key: key, body: "{}")
+        #expect(answer.status == 405)
+        #expect(answer.errorCode == "method_not_allowed")
+        #expect(answer.headers["allow"] == allowed)
+        #expect(try await system.request(method, path + "/more", key: key, body: "{}").status == 404)
     }
 }

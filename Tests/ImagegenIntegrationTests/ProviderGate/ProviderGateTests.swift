@@ -37,11 +37,12 @@ struct ProviderGateTests {
     func rateLimitedKeyPauses() async throws {
         let first = try gate(["k1"]), second = try gate(["k1"]), pooled = try gate(["k1", "k2"])
         let admission = try await first.admit(images: 1)
-        try await first.report(.rateLimited(retryAfter: .milliseconds(1_500)), of: admission)
+        // Timed from before the report: the pause starts when Redis takes it, which a busy machine may answer late.
         let start = ContinuousClock.now
+        try await first.report(.rateLimited(retryAfter: .milliseconds(1_500)), of: admission)
         let other = try await pooled.admit(images: 1)
         #expect(other.keyID == "k2")
-        #expect(ContinuousClock.now - start < .milliseconds(500))
+        #expect(ContinuousClock.now - start < .milliseconds(1_000))
         let same = try await second.admit(images: 1)
         #expect(same.keyID == "k1")
         #expect(ContinuousClock.now - start >= .milliseconds(1_300))

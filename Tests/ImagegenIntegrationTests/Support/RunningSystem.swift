@@ -7,10 +7,12 @@ import ImagegenProvider
 import ImagegenProviderGate
 import ImagegenQueue
 import ImagegenStore
+import ImagegenTelemetry
 import ImagegenWorker
 import Logging
 import MockProvider
 import PostgresClient
+import Prometheus
 import RedisClient
 import Testing
 
@@ -46,7 +48,8 @@ final class RunningSystem: Sendable {
         worker options: Worker.Options? = .init(concurrency: 8, leaseMilliseconds: 3_000, reconcileInterval: .seconds(1)),
         gate: GateSettings = GateSettings(),
         providerKeys: [String] = ["sk-test"],
-        redisURL: RedisURL? = nil
+        redisURL: RedisURL? = nil,
+        submissionRate: SubmissionRateLimit = .off
     ) async throws -> RunningSystem {
         let logger = TestEnvironment.logger
         let database = try await TestEnvironment.database()
@@ -58,9 +61,20 @@ final class RunningSystem: Sendable {
         let providerPort = try await serve({ mock.makeApplication(host: "127.0.0.1", port: 0, logger: logger, onServerRunning: $0) }, into: &tasks)
         let providerBaseURL = "http://127.0.0.1:\(providerPort)/v1"
 
+        let changes = TaskChangeListener(connectionString: try TestEnvironment.databaseURL(), logger: logger)
         let apiPort = try await serve({
             APIServer.makeApplication(
-                .init(database: database, queue: queue, backoff: backoff), host: "127.0.0.1", port: 0, logger: logger, onServerRunning: $0
+                .init(
+                    database: database, queue: queue,
+                    changes: changes, backoff: backoff,
+                    submissionRate: submissionRate, redisURL: redisURL
+                ),
+                host: "127.0.0.1", port: 0, logger: logger,
+                operations: OperationsRoutes(
+                    registry: PrometheusCollectorRegistry(),
+                    dependencies: [.init(name: "postgres") { try await database.ping() }, .init(name: "redis") { try await queue.ping() }]
+                ),
+                onServerRunning: $0
             )
         }, into: &tasks)
         let client = CurlMultiClient()
@@ -128,6 +142,10 @@ final class RunningSystem: Sendable {
         let status: Int
         let headers: [String: String]
         let json: [String: Any]
+        let body: [UInt8]
+
+        /// The `code` of an error answer.
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
     }
 
     func request(
@@ -140,7 +158,7 @@ final class RunningSystem: Sendable {
             method: method, url: apiBaseURL + path, headers: headers, body: Array((body ?? "").utf8), timeoutMilliseconds: 10_000
         ))
         let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
-        return HTTPResult(status: response.status, headers: response.headers, json: json)
+        return HTTPResult(status: response.status, headers: response.headers, json: json, body: response.body)
     }
 
     func submit(key: String, _ body: String, idempotencyKey: String? = nil) async throws -> HTTPResult {
