@@ -24,10 +24,10 @@ ensure_packages() {
 # PyYAML and kubernetes-validate for deploy/check, in a virtualenv under .local.
 ensure_check_tools() {
     local venv="$IMAGEGEN_ROOT/.local/tools"
-    if [ ! -x "$venv/bin/kubernetes-validate" ]; then
-        log "installing PyYAML and kubernetes-validate into .local/tools"
+    if [ ! -x "$venv/bin/kubernetes-validate" ] || [ ! -x "$venv/bin/schemathesis" ]; then
+        log "installing PyYAML, kubernetes-validate and schemathesis into .local/tools"
         python3 -m venv "$venv" || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml kubernetes-validate
+        "$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml kubernetes-validate 'schemathesis>=4.32,<5'
     fi
     export IMAGEGEN_PYTHON="$venv/bin/python"
 }
