@@ -97,6 +97,11 @@ struct ProcessPipelineTests {
         #expect(successes.allSatisfy { taskIDs.contains($0["task_id"] as? String ?? "") && $0["level"] as? String == "info" })
         _ = await api.terminate()
         _ = await provider.terminate()
+        for process in [api, provider] + workers {
+            #expect(!process.log.contains(String(key)), "a client key in a log")
+            #expect(!process.log.contains(environment["OPENAI_API_KEY"]!), "the provider key in a log")
+        }
+        #expect(api.log.contains("task queued"))
     }
 
     @Test("a bad setting stops a command at start with one line naming it", arguments: [
