@@ -18,7 +18,7 @@ struct EstimateBody: Encodable {
     let cost_micro_usd: Int64
     let fits_limits: Bool
     /// What a submission would be refused with now; null when it would be accepted.
-    let refused_by: Refusal?
+    let refused_by: Nullable<Refusal>
 
     init(request: ImageRequest, cost: MicroDollars, refusal: APIError?) {
         model = request.model
@@ -28,22 +28,6 @@ struct EstimateBody: Encodable {
         cost_usd = cost.usd
         cost_micro_usd = cost.value
         fits_limits = refusal == nil
-        refused_by = refusal.map { Refusal(status: $0.status.code, code: $0.code, message: $0.message) }
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case model, size, quality, n, cost_usd, cost_micro_usd, fits_limits, refused_by
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(model, forKey: .model)
-        try container.encode(size, forKey: .size)
-        try container.encode(quality, forKey: .quality)
-        try container.encode(n, forKey: .n)
-        try container.encode(cost_usd, forKey: .cost_usd)
-        try container.encode(cost_micro_usd, forKey: .cost_micro_usd)
-        try container.encode(fits_limits, forKey: .fits_limits)
-        try container.encode(refused_by, forKey: .refused_by)
+        refused_by = Nullable(refusal.map { Refusal(status: $0.status.code, code: $0.code, message: $0.message) })
     }
 }

@@ -107,7 +107,8 @@ struct TaskRoutes: Sendable {
         }
         let page = try await tasks.list(userID: userID, status: status, after: after, limit: limit)
         return try JSONResponse.make(status: .ok, body: TaskListBody(
-            tasks: page.tasks.map { TaskStatusBody($0, inlineImages: false) }, next_cursor: page.nextPage.map(TaskListCursor.encode)
+            tasks: page.tasks.map { TaskStatusBody($0, inlineImages: false) },
+            next_cursor: Nullable(page.nextPage.map(TaskListCursor.encode))
         ))
     }
 
@@ -182,17 +183,8 @@ struct TaskRoutes: Sendable {
     }
 }
 
-/// The answer to `GET /images/tasks`.
+/// The answer to `GET /images/tasks`; `next_cursor` is null, not absent, on the last page.
 struct TaskListBody: Encodable {
     let tasks: [TaskStatusBody]
-    let next_cursor: String?
-
-    private enum CodingKeys: String, CodingKey { case tasks, next_cursor }
-
-    /// `next_cursor` is null, not absent, on the last page.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(tasks, forKey: .tasks)
-        try container.encode(next_cursor, forKey: .next_cursor)
-    }
+    let next_cursor: Nullable<String>
 }
