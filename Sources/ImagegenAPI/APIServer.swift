@@ -23,11 +23,14 @@ public enum APIServer {
         public var defaultModel: String
         public var submissionRate: SubmissionRateLimit
         public var redisURL: RedisURL
+        /// Where the submission rate limit reads the time; Redis' own outside tests.
+        public var redisClock: RedisClock
 
         /// - Parameter changes: wakes long polls and event streams; `makeApplication` runs it.
         public init(
             database: Database, queue: TaskQueue, changes: TaskChangeListener, backoff: BackoffPolicy, spend: SpendPolicy = SpendPolicy(),
-            defaultModel: String = "dall-e-3", submissionRate: SubmissionRateLimit = .off, redisURL: RedisURL
+            defaultModel: String = "dall-e-3", submissionRate: SubmissionRateLimit = .off, redisURL: RedisURL,
+            redisClock: RedisClock = .server
         ) {
             self.database = database
             self.queue = queue
@@ -37,6 +40,7 @@ public enum APIServer {
             self.defaultModel = defaultModel
             self.submissionRate = submissionRate
             self.redisURL = redisURL
+            self.redisClock = redisClock
         }
     }
 
@@ -54,7 +58,9 @@ public enum APIServer {
             catalog: CatalogCache(store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel),
             backoff: dependencies.backoff,
             rateLimiter: dependencies.submissionRate.perMinute > 0
-                ? SubmissionRateLimiter(limit: dependencies.submissionRate, url: dependencies.redisURL, logger: logger)
+                ? SubmissionRateLimiter(
+                    limit: dependencies.submissionRate, url: dependencies.redisURL, clock: dependencies.redisClock, logger: logger
+                )
                 : nil
         ).register(in: &table)
         TaskRoutes(users: users, tasks: tasks, queue: dependencies.queue, changes: dependencies.changes).register(in: &table)

@@ -6,14 +6,16 @@ import RedisClient
 /// Paces each user's submissions with one counter in Redis that every API process shares.
 ///
 /// It is GCRA, the token bucket kept as one timestamp: the moment the user's bucket would
-/// be full again. Redis' clock decides, so API hosts with skewed clocks still agree.
+/// be full again. Redis' clock decides (a `RedisClock`), so API hosts with skewed clocks still agree.
 final class SubmissionRateLimiter: Sendable {
     let limit: SubmissionRateLimit
     private let connections: LanePool<RedisConnection>
+    private let clock: RedisClock
     private let logger: Logger
 
-    init(limit: SubmissionRateLimit, url: RedisURL, logger: Logger) {
+    init(limit: SubmissionRateLimit, url: RedisURL, clock: RedisClock, logger: Logger) {
         self.limit = limit
+        self.clock = clock
         // A short timeout: when Redis is slow the limiter steps aside rather than hold up submissions.
         connections = LanePool(
             label: "imagegen.redis.rate", resources: (0..<2).map { _ in RedisConnection(url: url, timeoutSeconds: 1, logger: logger) }
@@ -30,10 +32,11 @@ final class SubmissionRateLimiter: Sendable {
         let key = "imagegen:submit-rate:\(userID.uuidString.lowercased())"
         let interval = 60_000.0 / Double(limit.perMinute)
         let arguments = [String(interval), String(limit.burst)]
+        let clock = self.clock
         let waitMilliseconds: Int64
         do {
             waitMilliseconds = try await connections.withResource { connection in
-                try connection.evaluate(Self.script, keys: [key], arguments: arguments).integer ?? 0
+                try connection.evaluate(Self.script, clock: clock, keys: [key], arguments: arguments).integer ?? 0
             }
         } catch {
             logger.warning("submission rate limit skipped: Redis did not answer", metadata: ["error": "\(error)"])
@@ -48,9 +51,7 @@ final class SubmissionRateLimiter: Sendable {
     }
 
     /// Returns 0 and takes the slot when it is free, else the milliseconds until it is.
-    static let script = """
-        local time = redis.call('TIME')
-        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+    static let script = TimedScript("""
         local interval = tonumber(ARGV[1])
         local capacity = interval * tonumber(ARGV[2])
         local full_at = tonumber(redis.call('GET', KEYS[1]) or now)
@@ -61,5 +62,5 @@ final class SubmissionRateLimiter: Sendable {
         end
         redis.call('SET', KEYS[1], tostring(next_full_at), 'PX', math.ceil(next_full_at - now))
         return 0
-        """
+        """)
 }

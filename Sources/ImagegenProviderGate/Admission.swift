@@ -10,6 +10,13 @@ public struct Admission: Sendable, Equatable {
     public let waited: Duration
 }
 
+/// The gate's answer to one look: go now, or wait this long for this reason.
+public enum GateDecision: Sendable, Equatable {
+    case admitted(Admission)
+    /// `reason` is `rate_limited`, `breaker_open`, `breaker_probe` or why a key was set aside.
+    case wait(Duration, reason: String)
+}
+
 /// How an admitted call went, as far as the gate cares.
 public enum CallOutcome: Sendable, Equatable {
     /// The provider answered, with images or with a final error about the request.

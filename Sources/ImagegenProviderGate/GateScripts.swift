@@ -1,11 +1,9 @@
-/// The gate's Lua scripts. Each runs atomically in Redis and reads the time from Redis,
-/// so workers on hosts with skewed clocks still share one bucket and one breaker.
-enum GateScripts {
-    private static let now = """
-        local clock = redis.call('TIME')
-        local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-        """
+import RedisClient
 
+/// The gate's Lua scripts. Each runs atomically in Redis and reads the time from a
+/// `RedisClock` (Redis' own in production), so workers on hosts with skewed clocks still
+/// share one bucket and one breaker.
+enum GateScripts {
     /// `tokens_now(held, ...)`: a key's bucket refilled up to now, from its `tokens` and
     /// `refilled_at` fields (a key never used has a full bucket).
     private static let refill = """
@@ -20,7 +18,7 @@ enum GateScripts {
     /// KEYS: breaker, key-id set, then one hash per provider key (in the order of ARGV[5...]).
     /// ARGV: images, images per minute (0: no limit), burst, probe ms, then the key ids.
     /// Returns {1, key id, is probe, failures seen} or {0, ms to wait, reason}.
-    static let admit = now + refill + """
+    static let admit = TimedScript(refill + """
 
         local images = tonumber(ARGV[1])
         local per_minute = tonumber(ARGV[2])
@@ -74,14 +72,14 @@ enum GateScripts {
             end
         end
         return {0, wait, reason}
-        """
+        """)
 
     /// Records how an admitted call went.
     /// KEYS: breaker, the provider key's hash.
     /// ARGV: outcome (healthy, failed, rate_limited, out_of_quota, unknown), ms to set the key
     /// aside, failures that open the breaker, window ms, cool-down ms, whether the call was the probe.
     /// Returns {state after, 1 if this report changed the state}.
-    static let report = now + """
+    static let report = TimedScript("""
 
         local outcome = ARGV[1]
         local was_probe = ARGV[6] == '1'
@@ -122,13 +120,13 @@ enum GateScripts {
         end
         if was_probe then redis.call('HDEL', KEYS[1], 'probe_until') end
         return {state, 0}
-        """
+        """)
 
     /// The breaker and the given provider keys, for status reports.
     /// KEYS: breaker, then one hash per provider key. ARGV: images per minute, burst, then the key ids.
     /// Returns {state, ms until open ends, times opened, failures, then per key:
     /// id, whole tokens in the bucket (-1 without a limit), ms still set aside, why}.
-    static let status = now + refill + """
+    static let status = TimedScript(refill + """
 
         local per_minute = tonumber(ARGV[1])
         local burst = tonumber(ARGV[2])
@@ -148,5 +146,5 @@ enum GateScripts {
             table.insert(reply, aside > 0 and (held[4] or '') or '')
         end
         return reply
-        """
+        """)
 }

@@ -21,13 +21,16 @@ public final class ProviderGate: Sendable {
     private let connection: LanePool<RedisConnection>
     private let turnstile = Turnstile()
     private let rotation = Atomic<Int>(0)
+    private let clock: RedisClock
     private let logger: Logger
 
     /// - Parameters:
     ///   - endpoint: the provider's base URL; workers calling the same one share a gate.
     ///   - keyIDs: fingerprints of the provider keys this worker can call with; none to read `status()` only.
-    public init(endpoint: String, keyIDs: [String], settings: GateSettings, url: RedisURL, logger: Logger) {
+    ///   - clock: where the gate's scripts read the time; Redis' own outside tests.
+    public init(endpoint: String, keyIDs: [String], settings: GateSettings, url: RedisURL, logger: Logger, clock: RedisClock = .server) {
         self.settings = settings
+        self.clock = clock
         self.keys = GateKeys(endpoint: SHA256.fingerprint(endpoint))
         self.keyIDs = keyIDs
         self.connection = LanePool(label: "imagegen.redis.gate", resources: [RedisConnection(url: url, logger: logger)])
@@ -37,38 +40,49 @@ public final class ProviderGate: Sendable {
     /// Waits until a call of `images` images may go, and names the key to make it with.
     /// Throws `CancellationError` if cancelled while waiting.
     public func admit(images: Int) async throws -> Admission {
-        precondition(!keyIDs.isEmpty, "admitting calls needs at least one provider key")
         await turnstile.enter()
         defer { turnstile.leave() }
         let started = ContinuousClock.now
         var firstReason: String?
+        while true {
+            try Task.checkCancellation()
+            switch try await decide(images: images) {
+            case .admitted(let admission):
+                let waited = ContinuousClock.now - started
+                if let firstReason { GateMetrics.waited(waited, reason: firstReason) }
+                return Admission(keyID: admission.keyID, isProbe: admission.isProbe, failuresPending: admission.failuresPending, waited: waited)
+            case .wait(let wait, let reason):
+                if firstReason == nil, reason.hasPrefix("breaker") {
+                    logger.debug("the provider's circuit breaker is open; waiting", metadata: ["wait_ms": "\(wait.milliseconds)"])
+                }
+                firstReason = firstReason ?? reason
+                // Re-read now and then: another worker's probe may close the breaker early.
+                try await Task.sleep(for: min(max(wait, .milliseconds(1)), .seconds(5)))
+            }
+        }
+    }
+
+    /// One look at the shared state: admits a call of `images` images now, or says how long
+    /// until one could go and why. It never waits itself.
+    public func decide(images: Int) async throws -> GateDecision {
+        precondition(!keyIDs.isEmpty, "admitting calls needs at least one provider key")
         let offset = rotation.wrappingAdd(1, ordering: .relaxed).oldValue
         let order = keyIDs.indices.map { keyIDs[($0 + offset) % keyIDs.count] }
         let scriptKeys = [keys.breaker, keys.keyIDs] + order.map(keys.providerKey)
         let arguments = [
             String(images), String(settings.imagesPerMinute), String(settings.burstImages), String(settings.probeTimeout.milliseconds),
         ] + order
-        while true {
-            try Task.checkCancellation()
-            let reply = try await connection.withResource { connection in
-                try connection.evaluate(GateScripts.admit, keys: scriptKeys, arguments: arguments).array
-            }
-            guard reply.count >= 3 else { throw RedisError(.reply, "unexpected reply to the gate's admit script") }
-            if reply[0].integer == 1, let keyID = reply[1].text {
-                let waited = ContinuousClock.now - started
-                if let firstReason { GateMetrics.waited(waited, reason: firstReason) }
-                return Admission(
-                    keyID: keyID, isProbe: reply[2].integer == 1, failuresPending: (reply[safe: 3]?.integer ?? 0) > 0, waited: waited
-                )
-            }
-            let reason = reply[2].text ?? "rate_limited"
-            if firstReason == nil, reason.hasPrefix("breaker") {
-                logger.debug("the provider's circuit breaker is open; waiting", metadata: ["wait_ms": "\(reply[1].integer ?? 0)"])
-            }
-            firstReason = firstReason ?? reason
-            // Re-read now and then: another worker's probe may close the breaker early.
-            try await Task.sleep(for: .milliseconds(min(max(reply[1].integer ?? 1, 1), 5_000)))
+        let clock = self.clock
+        let reply = try await connection.withResource { connection in
+            try connection.evaluate(GateScripts.admit, clock: clock, keys: scriptKeys, arguments: arguments).array
         }
+        guard reply.count >= 3 else { throw RedisError(.reply, "unexpected reply to the gate's admit script") }
+        if reply[0].integer == 1, let keyID = reply[1].text {
+            return .admitted(
+                Admission(keyID: keyID, isProbe: reply[2].integer == 1, failuresPending: (reply[safe: 3]?.integer ?? 0) > 0, waited: .zero)
+            )
+        }
+        return .wait(.milliseconds(reply[1].integer ?? 1), reason: reply[2].text ?? "rate_limited")
     }
 
     /// Records how an admitted call went: pauses or sets aside its key, counts failures
@@ -97,8 +111,9 @@ public final class ProviderGate: Sendable {
             name, String(asideMilliseconds), String(settings.breakerFailures), String(settings.breakerWindow.milliseconds),
             String(settings.breakerCooldown.milliseconds), admission.isProbe ? "1" : "0",
         ]
+        let clock = self.clock
         let reply = try await connection.withResource { connection in
-            try connection.evaluate(GateScripts.report, keys: scriptKeys, arguments: arguments).array
+            try connection.evaluate(GateScripts.report, clock: clock, keys: scriptKeys, arguments: arguments).array
         }
         if asideMilliseconds > 0 {
             GateMetrics.keySetAside(reason: name)
@@ -121,11 +136,11 @@ public final class ProviderGate: Sendable {
 
     /// The breaker and every provider key any worker has used at this endpoint.
     public func status() async throws -> GateStatus {
-        let keys = self.keys, settings = self.settings
+        let keys = self.keys, settings = self.settings, clock = self.clock
         let values = try await connection.withResource { connection -> [RedisValue] in
             let ids = try connection.command(["SMEMBERS", keys.keyIDs]).array.compactMap(\.text).sorted()
             return try connection.evaluate(
-                GateScripts.status, keys: [keys.breaker] + ids.map(keys.providerKey),
+                GateScripts.status, clock: clock, keys: [keys.breaker] + ids.map(keys.providerKey),
                 arguments: [String(settings.imagesPerMinute), String(settings.burstImages)] + ids
             ).array
         }

@@ -1,11 +1,12 @@
+import RedisClient
+
 /// The Lua scripts behind each queue operation. Each runs atomically, so a task id
 /// is always in exactly one of ready, delayed or inflight, whatever crashes between calls.
-/// Times come from the Redis server's clock, so workers' clocks never disagree.
+/// Times come from a `RedisClock`: the Redis server's own in production, so workers' clocks never disagree.
 ///
 /// Every change a worker makes to a leased task is fenced by its owner: a worker
 /// whose lease was reaped cannot acknowledge, retry or hand back the new holder's task.
 enum QueueScripts {
-    private static let now = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)"
     /// Idle workers need one token each; more would only cause spurious wake-ups.
     private static let maxWakeups = 1023
     private static func wake(_ wakeups: String, count: String) -> String {
@@ -16,9 +17,8 @@ enum QueueScripts {
     }
 
     /// KEYS ready, delayed, entries, wakeups; ARGV id, entry, delay ms. Returns 0 if already queued.
-    static let enqueue = """
+    static let enqueue = TimedScript("""
         if redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2]) == 0 then return 0 end
-        \(now)
         local delay = tonumber(ARGV[3])
         if delay <= 0 then
             redis.call('ZADD', KEYS[1], now, ARGV[1])
@@ -27,15 +27,14 @@ enum QueueScripts {
             redis.call('ZADD', KEYS[2], now + delay, ARGV[1])
         end
         return 1
-        """
+        """)
 
     /// KEYS ready, delayed, inflight, entries, leases, wakeups; ARGV count, lease ms, owner, upkeep limit.
     ///
     /// Before leasing it does the queue's upkeep, so that no separate process is needed
     /// for it: due retries become ready, and tasks whose lease expired (their worker died
     /// or stalled) go back to ready. Returns [reaped, promoted, id, entry, id, entry, ...].
-    static let lease = """
-        \(now)
+    static let lease = TimedScript("""
         local limit = tonumber(ARGV[4])
         local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
         for i = 1, #due, 2 do
@@ -69,15 +68,14 @@ enum QueueScripts {
             \(wake("KEYS[6]", count: "moved"))
         end
         return leased
-        """
+        """)
 
     /// KEYS inflight, entries, leases; ARGV lease ms, owner, then id, entry pairs.
     ///
     /// Extends the owner's leases. A task whose queue state was wiped (FLUSHALL, Redis
     /// restarted without data) is claimed again, so the reconciler does not start a
     /// second attempt of it. Returns the ids whose lease now belongs to someone else.
-    static let heartbeat = """
-        \(now)
+    static let heartbeat = TimedScript("""
         local deadline = now + tonumber(ARGV[1])
         local lost = {}
         for i = 3, #ARGV, 2 do
@@ -94,7 +92,7 @@ enum QueueScripts {
             end
         end
         return lost
-        """
+        """)
 
     /// KEYS inflight, entries, leases; ARGV id, owner. Forgets a finished task; returns 0 if the lease was lost.
     static let acknowledge = """
@@ -106,28 +104,26 @@ enum QueueScripts {
         """
 
     /// KEYS inflight, delayed, entries, leases; ARGV id, entry, delay ms, owner. Returns 0 if the lease was lost.
-    static let retry = """
+    static let retry = TimedScript("""
         if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[4] then return 0 end
-        \(now)
         redis.call('ZREM', KEYS[1], ARGV[1])
         redis.call('HDEL', KEYS[4], ARGV[1])
         redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
         redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
         return 1
-        """
+        """)
 
     /// KEYS inflight, ready, leases, wakeups; ARGV id, owner. Returns an unfinished task
     /// to the front of the ready queue; returns 0 if the lease was lost.
-    static let handBack = """
+    static let handBack = TimedScript("""
         if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
         redis.call('ZREM', KEYS[1], ARGV[1])
         redis.call('HDEL', KEYS[3], ARGV[1])
         local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-        \(now)
         redis.call('ZADD', KEYS[2], math.min(tonumber(first[2] or now), now) - 1, ARGV[1])
         \(wake("KEYS[4]", count: "1"))
         return 1
-        """
+        """)
 
     /// KEYS ready, delayed, entries; ARGV id. Withdraws a waiting task; a leased one is left to its worker.
     static let withdraw = """
@@ -157,12 +153,11 @@ enum QueueScripts {
 
     /// KEYS ready, delayed, inflight. Returns [ready, delayed, inflight, expired leases,
     /// oldest ready score or -1, now] as one consistent snapshot.
-    static let stats = """
-        \(now)
+    static let stats = TimedScript("""
         local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
         return {
             redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]),
             redis.call('ZCOUNT', KEYS[3], '-inf', now), tonumber(oldest[2] or -1), now
         }
-        """
+        """)
 }

@@ -44,9 +44,14 @@ public final class TaskQueue: Sendable {
     /// Blocking waits get their own connection so they never hold up other commands.
     private let waiter: LanePool<RedisConnection>
     private let waitSeconds: Int
+    private let clock: RedisClock
 
-    public init(name: String, url: RedisURL, connections: Int, logger: Logger, waitSeconds: Int = 1) {
+    /// - Parameters:
+    ///   - waitSeconds: how long `waitForWork()` blocks at most when nothing wakes it.
+    ///   - clock: where the queue's scripts read the time; Redis' own outside tests.
+    public init(name: String, url: RedisURL, connections: Int, logger: Logger, waitSeconds: Int = 1, clock: RedisClock = .server) {
         self.name = name
+        self.clock = clock
         self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
         self.keys = QueueKeys(queue: name)
         self.waitSeconds = waitSeconds
@@ -69,11 +74,11 @@ public final class TaskQueue: Sendable {
     /// is already queued does nothing and returns false.
     @discardableResult
     public func enqueue(_ entry: QueueEntry, delayMilliseconds: Int64 = 0) async throws -> Bool {
-        let keys = self.keys
+        let keys = self.keys, clock = self.clock
         let encoded = try entry.encoded()
         return try await run { connection in
             try connection.evaluate(
-                QueueScripts.enqueue,
+                QueueScripts.enqueue, clock: clock,
                 keys: [keys.ready, keys.delayed, keys.entries, keys.wakeups],
                 arguments: [entry.taskID.uuidString, encoded, String(delayMilliseconds)]
             ).integer == 1
@@ -83,11 +88,11 @@ public final class TaskQueue: Sendable {
     /// Leases up to `limit` ready tasks for `leaseMilliseconds`, without waiting, after
     /// moving due retries and expired leases back to ready.
     public func lease(limit: Int, leaseMilliseconds: Int64) async throws -> LeaseBatch {
-        let keys = self.keys
+        let keys = self.keys, clock = self.clock
         let owner = self.owner
         let reply = try await run { connection in
             try connection.evaluate(
-                QueueScripts.lease,
+                QueueScripts.lease, clock: clock,
                 keys: [keys.ready, keys.delayed, keys.inflight, keys.entries, keys.leases, keys.wakeups],
                 arguments: [String(limit), String(leaseMilliseconds), owner, String(Self.upkeepLimit)]
             )
@@ -104,13 +109,15 @@ public final class TaskQueue: Sendable {
     /// lease was lost to another worker (their attempt's result will be fenced off).
     public func heartbeat(_ entries: [QueueEntry], leaseMilliseconds: Int64) async throws -> [UUID] {
         guard !entries.isEmpty else { return [] }
-        let keys = self.keys
+        let keys = self.keys, clock = self.clock
         var arguments = [String(leaseMilliseconds), owner]
         for entry in entries {
             arguments += [entry.taskID.uuidString, try entry.encoded()]
         }
         let reply = try await run { [arguments] connection in
-            try connection.evaluate(QueueScripts.heartbeat, keys: [keys.inflight, keys.entries, keys.leases], arguments: arguments)
+            try connection.evaluate(
+                QueueScripts.heartbeat, clock: clock, keys: [keys.inflight, keys.entries, keys.leases], arguments: arguments
+            )
         }
         return reply.array.compactMap { $0.text.flatMap(UUID.init(uuidString:)) }
     }
@@ -139,12 +146,12 @@ public final class TaskQueue: Sendable {
     /// Hands a leased task back to wait `delayMilliseconds` before its next attempt.
     @discardableResult
     public func retry(_ entry: QueueEntry, delayMilliseconds: Int64) async throws -> Bool {
-        let keys = self.keys
+        let keys = self.keys, clock = self.clock
         let owner = self.owner
         let encoded = try entry.encoded()
         return try await run { connection in
             try connection.evaluate(
-                QueueScripts.retry,
+                QueueScripts.retry, clock: clock,
                 keys: [keys.inflight, keys.delayed, keys.entries, keys.leases],
                 arguments: [entry.taskID.uuidString, encoded, String(delayMilliseconds), owner]
             ).integer == 1
@@ -154,11 +161,11 @@ public final class TaskQueue: Sendable {
     /// Returns a leased task that this worker will not finish to the front of the ready queue.
     @discardableResult
     public func handBack(taskID: UUID) async throws -> Bool {
-        let keys = self.keys
+        let keys = self.keys, clock = self.clock
         let owner = self.owner
         return try await run { connection in
             try connection.evaluate(
-                QueueScripts.handBack, keys: [keys.inflight, keys.ready, keys.leases, keys.wakeups],
+                QueueScripts.handBack, clock: clock, keys: [keys.inflight, keys.ready, keys.leases, keys.wakeups],
                 arguments: [taskID.uuidString, owner]
             ).integer == 1
         }
@@ -200,9 +207,9 @@ public final class TaskQueue: Sendable {
 
     /// One consistent snapshot of the queue's sizes.
     public func stats() async throws -> QueueStats {
-        let keys = self.keys
+        let keys = self.keys, clock = self.clock
         let values = try await run { connection in
-            try connection.evaluate(QueueScripts.stats, keys: [keys.ready, keys.delayed, keys.inflight], arguments: []).array
+            try connection.evaluate(QueueScripts.stats, clock: clock, keys: [keys.ready, keys.delayed, keys.inflight], arguments: []).array
         }.map { $0.integer ?? 0 }
         guard values.count == 6 else { throw RedisError(.reply, "unexpected reply to the stats script") }
         return QueueStats(

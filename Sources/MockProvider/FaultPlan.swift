@@ -12,6 +12,9 @@ public struct FaultPlan: Sendable, Equatable {
         case badBase64 = "bad_base64"
         case contentPolicy = "content_policy"
         case hang
+        /// Answers normally once a test releases held calls (`POST /_mock/release`), so that a
+        /// test decides how long a call is in flight; gives up after `hangSeconds`.
+        case hold
         case quota
     }
 
@@ -26,6 +29,9 @@ public struct FaultPlan: Sendable, Equatable {
     public var imagesPerMinutePerKey = 0
     /// Bucket size; 0 means a sixth of the per-minute figure (at least 1).
     public var burstImagesPerKey = 0
+    /// These calls of each key (1-based, counted per key) answer 429 `rate_limit_exceeded`
+    /// with `Retry-After: retryAfterSeconds`: a provider limit met on a count, not on a clock.
+    public var rateLimitedCallsPerKey: Set<Int> = []
     /// Every request within this long of the first one answers 503: an outage that ends.
     public var outageMilliseconds = 0
     /// Keys whose account is out of credit: every call answers 429 `insufficient_quota`.

@@ -10,8 +10,10 @@ import Synchronization
 /// It answers `POST /v1/images/generations` with OpenAI's JSON and valid PNGs of
 /// the requested size, and injects the faults its `FaultPlan` names. `GET /_mock/stats`
 /// counts requests by outcome; `GET /_mock/keys` counts requests, images served and
-/// refusals per key fingerprint; with `recordCalls`, `GET /_mock/calls` counts calls and
+/// refusals per key fingerprint (`during_pause`: calls that came while a `Retry-After` the
+/// mock had sent that key was still running); with `recordCalls`, `GET /_mock/calls` counts calls and
 /// images served per prompt, so a test can tell how often each task was paid for.
+/// `POST /_mock/release` lets every call held by a `[mock:hold]` directive answer, now and from then on.
 public final class MockProviderServer: Sendable {
     public static let knownModels = ["dall-e-2", "dall-e-3", "gpt-image-1"]
 
@@ -29,7 +31,10 @@ public final class MockProviderServer: Sendable {
         var recorded: [String: PromptCalls] = [:]
         var buckets: [String: KeyBucket] = [:]
         var keyCounts: [String: [String: Int]] = [:]
+        var callsByKey: [String: Int] = [:]
+        var pausedUntil: [String: ContinuousClock.Instant] = [:]
         var firstRequest: ContinuousClock.Instant?
+        var holdsReleased = false
     }
 
     private struct KeyBucket {
@@ -62,6 +67,10 @@ public final class MockProviderServer: Sendable {
         router.get("_mock/stats") { _, _ in self.stats() }
         router.get("_mock/calls") { _, _ in self.calls() }
         router.get("_mock/keys") { _, _ in self.keys() }
+        router.post("_mock/release") { _, _ in
+            self.state.withLock { $0.holdsReleased = true }
+            return self.raw(200, "{}")
+        }
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "imagegen-mock-provider"),
@@ -97,14 +106,21 @@ public final class MockProviderServer: Sendable {
             count("insufficient_quota", key: key)
             return error(429, code: "insufficient_quota", type: "insufficient_quota", message: "You exceeded your current quota.")
         }
-        if let waitSeconds = takeFromBucket(of: key, images: n) {
+        if let waitSeconds = rateLimit(key: key, images: n) {
             count("rate_limited", key: key)
             var response = error(429, code: "rate_limit_exceeded", type: "requests", message: "Rate limit reached for images per minute.")
             response.headers[.retryAfter] = String(waitSeconds)
             return response
         }
-        let (fault, delay) = decide(prompt: prompt)
+        var (fault, delay) = decide(prompt: prompt)
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        if fault == .hold {
+            let deadline = ContinuousClock.now + .seconds(plan.hangSeconds)
+            while !state.withLock({ $0.holdsReleased }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            fault = nil
+        }
         record(fault?.rawValue ?? "ok", prompt: prompt, served: fault == nil)
         switch fault {
         case .rateLimited:
@@ -127,7 +143,7 @@ public final class MockProviderServer: Sendable {
         case .hang:
             try await Task.sleep(for: .seconds(plan.hangSeconds))
             return error(504, code: "timeout", type: "server_error", message: "hung request released")
-        case .badBase64, nil:
+        case .badBase64, .hold, nil:
             let image = fault == .badBase64 ? "!!not base64!!" : encodedImage(size: size)
             var items: [[String: Any]] = []
             for _ in 0..<max(1, min(n, 10)) {
@@ -189,12 +205,27 @@ public final class MockProviderServer: Sendable {
         }
     }
 
+    /// Counts the key's call and returns the seconds of `Retry-After` if the plan refuses it:
+    /// by its number, or because the key's bucket is short of `images`.
+    private func rateLimit(key: String, images: Int) -> Int? {
+        let now = ContinuousClock.now
+        let call = state.withLock { state in
+            state.callsByKey[key, default: 0] += 1
+            if let until = state.pausedUntil[key], now < until {
+                state.keyCounts[SHA256.fingerprint(key), default: [:]]["during_pause", default: 0] += 1
+            }
+            return state.callsByKey[key]!
+        }
+        let refusal = plan.rateLimitedCallsPerKey.contains(call) ? plan.retryAfterSeconds : takeFromBucket(of: key, images: images, now: now)
+        if let refusal { state.withLock { $0.pausedUntil[key] = now + .seconds(refusal) } }
+        return refusal
+    }
+
     /// Takes `images` from the key's bucket, or returns the whole seconds until it could.
-    private func takeFromBucket(of key: String, images: Int) -> Int? {
+    private func takeFromBucket(of key: String, images: Int, now: ContinuousClock.Instant) -> Int? {
         guard plan.imagesPerMinutePerKey > 0 else { return nil }
         let perMillisecond = Double(plan.imagesPerMinutePerKey) / 60_000
         let burst = Double(plan.burstImagesPerKey > 0 ? plan.burstImagesPerKey : max(1, plan.imagesPerMinutePerKey / 6))
-        let now = ContinuousClock.now
         return state.withLock { state in
             var bucket = state.buckets[key] ?? KeyBucket(tokens: burst, refilledAt: now)
             let elapsed = now - bucket.refilledAt

@@ -10,7 +10,7 @@ struct MockProviderCommand: AsyncParsableCommand {
         discussion: """
             Rates are shares of requests from 0 to 1. A prompt may also name a fault itself: \
             [mock:429], [mock:500], [mock:503], [mock:malformed], [mock:bad_base64], [mock:content_policy], \
-            [mock:hang], [mock:quota]; add xN (e.g. [mock:500x2]) to fault only its first N calls.
+            [mock:hang], [mock:hold] (until POST /_mock/release), [mock:quota]; add xN (e.g. [mock:500x2]) to fault only its first N calls.
             """
     )
 

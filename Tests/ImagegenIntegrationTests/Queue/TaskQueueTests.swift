@@ -4,13 +4,20 @@ import ImagegenQueue
 import RedisClient
 import Testing
 
+///
+/// The queue reads the time from a clock the test moves (`RedisClock.manual`), so leases run
+/// out and retries fall due exactly when a test says, however fast the machine is.
 @Suite("The Redis queue: enqueue, lease, heartbeat, reap, retry later, acknowledge")
 struct TaskQueueTests {
     private let name = TestEnvironment.uniqueQueueName()
+    private let clock = RedisClock.manual()
 
     /// Another handle on the same queue, as another worker process would have.
-    private func makeQueue() throws -> TaskQueue {
-        TaskQueue(name: name, url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger)
+    private func makeQueue(waitSeconds: Int = 1) throws -> TaskQueue {
+        TaskQueue(
+            name: name, url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger, waitSeconds: waitSeconds,
+            clock: clock
+        )
     }
 
     private func redis() throws -> RedisConnection {
@@ -36,7 +43,7 @@ struct TaskQueueTests {
         let entries = (0..<5).map { _ in entry() }
         for task in entries {
             try await queue.enqueue(task)
-            try await Task.sleep(for: .milliseconds(2))
+            clock.advance(by: .milliseconds(1))
         }
         let leased = try await queue.lease(limit: 3, leaseMilliseconds: 60_000).tasks
         #expect(leased.map(\.entry.taskID) == entries.prefix(3).map(\.taskID))
@@ -54,7 +61,9 @@ struct TaskQueueTests {
         #expect(try await queue.retry(task, delayMilliseconds: 1_500))
         #expect(try await queue.lease(limit: 1, leaseMilliseconds: 60_000).tasks.isEmpty)
         #expect(try await queue.depth() == (0, 1, 0))
-        try await Task.sleep(for: .milliseconds(1_700))
+        clock.advance(by: .milliseconds(1_499))
+        #expect(try await queue.lease(limit: 1, leaseMilliseconds: 60_000).tasks.isEmpty)
+        clock.advance(by: .milliseconds(1))
         let batch = try await queue.lease(limit: 1, leaseMilliseconds: 60_000)
         #expect(batch.promoted == 1)
         #expect(batch.tasks.first?.entry.attempt == 1)
@@ -66,8 +75,10 @@ struct TaskQueueTests {
         let task = entry()
         try await crashed.enqueue(task)
         #expect(try await crashed.lease(limit: 1, leaseMilliseconds: 1_000).tasks.count == 1)
+        clock.advance(by: .milliseconds(999))
         #expect(try await survivor.lease(limit: 1, leaseMilliseconds: 60_000).tasks.isEmpty)
-        try await Task.sleep(for: .milliseconds(1_200))
+        #expect(try await survivor.stats().expiredLeases == 0)
+        clock.advance(by: .milliseconds(1))
         #expect(try await survivor.stats().expiredLeases == 1)
         let batch = try await survivor.lease(limit: 1, leaseMilliseconds: 60_000)
         #expect(batch.reaped == 1)
@@ -87,11 +98,17 @@ struct TaskQueueTests {
         try await worker.enqueue(task)
         _ = try await worker.lease(limit: 1, leaseMilliseconds: 1_000)
         for _ in 0..<5 {
-            try await Task.sleep(for: .milliseconds(300))
+            clock.advance(by: .milliseconds(900))
             #expect(try await worker.heartbeat([task], leaseMilliseconds: 1_000).isEmpty)
         }
+        // 5.4 s after the lease was taken, 0.9 s after the last heartbeat: still held.
+        clock.advance(by: .milliseconds(900))
         #expect(try await other.lease(limit: 1, leaseMilliseconds: 1_000).reaped == 0)
-        #expect(try await worker.acknowledge(taskID: task.taskID))
+        // Without further heartbeats it runs out one lease after the last.
+        clock.advance(by: .milliseconds(100))
+        #expect(try await other.lease(limit: 1, leaseMilliseconds: 1_000).reaped == 1)
+        #expect(try await worker.acknowledge(taskID: task.taskID) == false)
+        #expect(try await other.acknowledge(taskID: task.taskID))
     }
 
     @Test("after the queue's keys are wiped, a heartbeat claims the running task again")
@@ -146,13 +163,29 @@ struct TaskQueueTests {
         #expect(try await queue.depth() == (0, 0, 1))
     }
 
-    @Test("only one worker gets the reconciler's turn at a time")
+    @Test("only one worker gets the reconciler's turn at a time, until the turn runs out")
     func reconcilerTurnIsExclusive() async throws {
+        // The turn is a key that Redis expires on its own clock: a turn of a minute cannot run out
+        // during the test, and a turn of 50 ms is waited for under a generous liveness guard.
         let one = try makeQueue(), two = try makeQueue()
-        #expect(try await one.claimReconcilerTurn(milliseconds: 2_000))
-        #expect(try await two.claimReconcilerTurn(milliseconds: 2_000) == false)
-        try await Task.sleep(for: .milliseconds(2_100))
-        #expect(try await two.claimReconcilerTurn(milliseconds: 2_000))
+        #expect(try await one.claimReconcilerTurn(milliseconds: 60_000))
+        #expect(try await two.claimReconcilerTurn(milliseconds: 60_000) == false)
+        #expect(try await one.claimReconcilerTurn(milliseconds: 50) == false)
+        let short = TestEnvironment.uniqueQueueName()
+        func shortQueue() throws -> TaskQueue {
+            TaskQueue(name: short, url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger)
+        }
+        let three = try shortQueue(), four = try shortQueue()
+        #expect(try await three.claimReconcilerTurn(milliseconds: 50))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await four.claimReconcilerTurn(milliseconds: 60_000) == false {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("a 50 ms turn was still held after 30 s")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await three.claimReconcilerTurn(milliseconds: 60_000) == false)
     }
 
     @Test("finished tasks leave nothing behind: Redis memory stays flat over thousands of tasks")
@@ -185,15 +218,15 @@ struct TaskQueueTests {
         #expect(try redis.command(["LLEN", "imagegen:{\(name)}:wakeups"]).integer ?? 0 <= 1024)
     }
 
-    @Test("an idle waiter wakes as soon as a task is enqueued")
+    @Test("an idle waiter wakes as soon as a task is enqueued, not at the end of its wait")
     func waiterWakesOnEnqueue() async throws {
-        let queue = try makeQueue()
-        let clock = ContinuousClock()
-        let started = clock.now
+        // A wait of 60 s: the only thing that can end it within the 30 s guard is the enqueue's wake-up.
+        let queue = try makeQueue(waitSeconds: 60)
+        let started = ContinuousClock.now
         async let waited: Void = queue.waitForWork()
-        try await Task.sleep(for: .milliseconds(100))
         try await queue.enqueue(entry())
         try await waited
-        #expect(clock.now - started < .milliseconds(900))
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(try redis().command(["LLEN", "imagegen:{\(name)}:wakeups"]).integer == 0)
     }
 }

@@ -33,13 +33,10 @@ struct WorkerLifecycleTests {
         #expect(try await dead.lease(limit: 1, leaseMilliseconds: 1_000).tasks.count == 1)
         _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: taskID)!))
 
-        let clock = ContinuousClock()
-        let started = clock.now
         let worker = system.makeWorker(.init(concurrency: 2, leaseMilliseconds: 1_000, reconcileInterval: .seconds(1)))
         let running = Task { await worker.run() }
         defer { running.cancel() }
         #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
-        #expect(clock.now - started < .seconds(5))
         let row = try await row(system, taskID)
         #expect(try row.int("attempts") == 2)
         #expect(try row.int("charges") == 1)
@@ -48,12 +45,13 @@ struct WorkerLifecycleTests {
 
     @Test("on shutdown, attempts that finish within the grace period are stored normally")
     func gracefulShutdownFinishesAttempts() async throws {
+        // A grace far longer than the calls, so that only a broken shutdown leaves one unfinished.
         var plan = FaultPlan()
         plan.latencyMilliseconds = 1_500
         let system = try await RunningSystem.start(plan: plan, worker: nil)
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
-        let worker = system.makeWorker(.init(concurrency: 4, leaseMilliseconds: 3_000, shutdownGrace: .seconds(5)))
+        let worker = system.makeWorker(.init(concurrency: 4, leaseMilliseconds: 3_000, shutdownGrace: .seconds(60)))
         let running = Task { await worker.run() }
         var taskIDs: [String] = []
         for index in 0..<3 {
@@ -69,21 +67,19 @@ struct WorkerLifecycleTests {
 
     @Test("attempts still running when the grace period ends are handed back, not failed, and run again later")
     func graceExpiryHandsBack() async throws {
-        var plan = FaultPlan()
-        plan.latencyMilliseconds = 3_000
-        let system = try await RunningSystem.start(plan: plan, worker: nil)
+        // The first call hangs against a grace of 0.3 s: the worker cannot finish it, whatever the machine's speed.
+        let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
         let worker = system.makeWorker(.init(concurrency: 4, leaseMilliseconds: 3_000, shutdownGrace: .milliseconds(300)))
         let running = Task { await worker.run() }
-        let taskID = try #require(try await system.submit(key: key, #"{"prompt": "too slow"}"#).json["task_id"] as? String)
+        let taskID = try #require(try await system.submit(key: key, #"{"prompt": "too slow [mock:hangx1]"}"#).json["task_id"] as? String)
         try await system.waitForStatus(.running, taskID: taskID, key: key)
 
-        let clock = ContinuousClock()
-        let stopping = clock.now
+        let stopping = ContinuousClock.now
         worker.shutdown()
         await running.value
-        #expect(clock.now - stopping < .seconds(2))
+        #expect(ContinuousClock.now - stopping < .seconds(30), "shutdown waited for the call instead of its grace")
         let row = try await row(system, taskID)
         #expect(try row.string("status") == "queued")
         #expect(try row.int("max_attempts") == 4)

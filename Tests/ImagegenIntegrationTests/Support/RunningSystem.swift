@@ -49,7 +49,8 @@ final class RunningSystem: Sendable {
         gate: GateSettings = GateSettings(),
         providerKeys: [String] = ["sk-test"],
         redisURL: RedisURL? = nil,
-        submissionRate: SubmissionRateLimit = .off
+        submissionRate: SubmissionRateLimit = .off,
+        redisClock: RedisClock = .server
     ) async throws -> RunningSystem {
         let logger = TestEnvironment.logger
         let database = try await TestEnvironment.database()
@@ -67,7 +68,7 @@ final class RunningSystem: Sendable {
                 .init(
                     database: database, queue: queue,
                     changes: changes, backoff: backoff,
-                    submissionRate: submissionRate, redisURL: redisURL
+                    submissionRate: submissionRate, redisURL: redisURL, redisClock: redisClock
                 ),
                 host: "127.0.0.1", port: 0, logger: logger,
                 operations: OperationsRoutes(
@@ -79,7 +80,7 @@ final class RunningSystem: Sendable {
         }, into: &tasks)
         let client = CurlMultiClient()
         if let options {
-            let provider = OpenAIImagesProvider(client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 5_000)
+            let provider = OpenAIImagesProvider(client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 60_000)
             let gate = ProviderGate(endpoint: providerBaseURL, keyIDs: provider.keyIDs, settings: gate, url: redisURL, logger: logger)
             let worker = makeWorker(queue: queue, database: database, provider: provider, gate: gate, backoff: backoff, options: options)
             tasks.append(Task { await worker.run() })
@@ -108,11 +109,18 @@ final class RunningSystem: Sendable {
     }
 
     /// Another worker on this system's queue, database and provider, for a test to run and stop itself.
-    func makeWorker(_ options: Worker.Options, providerTimeoutMilliseconds: Int = 5_000) -> Worker {
+    func makeWorker(_ options: Worker.Options, providerTimeoutMilliseconds: Int = 60_000) -> Worker {
         let provider = OpenAIImagesProvider(
             client: client, baseURL: providerBaseURL, apiKeys: ["sk-test"], timeoutMilliseconds: providerTimeoutMilliseconds
         )
         return Self.makeWorker(queue: queue, database: database, provider: provider, gate: gate(keyIDs: provider.keyIDs), options: options)
+    }
+
+    /// Lets the mock provider answer every call that a `[mock:hold]` prompt holds, now and from now on.
+    func releaseHeldCalls() async throws {
+        let base = providerBaseURL.replacingOccurrences(of: "/v1", with: "")
+        let response = try await client.send(CurlRequest(method: "POST", url: base + "/_mock/release", timeoutMilliseconds: 10_000))
+        guard response.status == 200 else { throw TestEnvironment.Missing(description: "the mock did not release its held calls") }
     }
 
     /// A gate on this system's provider endpoint: it shares its state with the workers' gates.
@@ -155,7 +163,7 @@ final class RunningSystem: Sendable {
         var headers: [(name: String, value: String)] = (declaresType ? [] : [("Content-Type", "application/json")]) + extra
         if let key { headers.append(("Authorization", "Bearer \(key)")) }
         let response = try await client.send(CurlRequest(
-            method: method, url: apiBaseURL + path, headers: headers, body: Array((body ?? "").utf8), timeoutMilliseconds: 10_000
+            method: method, url: apiBaseURL + path, headers: headers, body: Array((body ?? "").utf8), timeoutMilliseconds: 60_000
         ))
         let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
         return HTTPResult(status: response.status, headers: response.headers, json: json, body: response.body)
@@ -165,8 +173,9 @@ final class RunningSystem: Sendable {
         try await request("POST", "/images/generate", key: key, body: body, headers: idempotencyKey.map { [("Idempotency-Key", $0)] } ?? [])
     }
 
-    /// Polls a task's status until it is `status`; records an issue if that takes longer than `timeout`.
-    func waitForStatus(_ status: TaskStatus, taskID: String, key: String, timeout: Duration = .seconds(10)) async throws {
+    /// Polls a task's status until it is `status`; records an issue if that takes longer than `timeout`,
+    /// a liveness guard several times what a loaded machine needs.
+    func waitForStatus(_ status: TaskStatus, taskID: String, key: String, timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while try await request("GET", "/images/tasks/\(taskID)/status", key: key).json["status"] as? String != status.rawValue {
             guard ContinuousClock.now < deadline else {
@@ -177,8 +186,8 @@ final class RunningSystem: Sendable {
         }
     }
 
-    /// Polls a task's status until it is terminal (or `timeout` passes) and returns the last answer.
-    func waitForTerminal(taskID: String, key: String, timeout: Duration = .seconds(20)) async throws -> HTTPResult {
+    /// Polls a task's status until it is terminal (or `timeout`, a liveness guard, passes) and returns the last answer.
+    func waitForTerminal(taskID: String, key: String, timeout: Duration = .seconds(60)) async throws -> HTTPResult {
         let deadline = ContinuousClock.now + timeout
         while true {
             let result = try await request("GET", "/images/tasks/\(taskID)/status", key: key)

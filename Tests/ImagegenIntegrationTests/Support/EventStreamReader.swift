@@ -1,0 +1,69 @@
+import Foundation
+
+/// Reads a server-sent event stream as it arrives, through `curl -N` writing to a file, so
+/// that a test can act once an event has come instead of guessing how long that takes.
+final class EventStreamReader: @unchecked Sendable {
+    private let process = Process()
+    private let body: URL
+    private let headers: URL
+
+    init(url: String, key: String) throws {
+        let folder = FileManager.default.temporaryDirectory
+        body = folder.appendingPathComponent("imagegen-events-\(UUID().uuidString).txt")
+        headers = folder.appendingPathComponent("imagegen-events-\(UUID().uuidString).headers")
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = [
+            "--silent", "--no-buffer", "--max-time", "120", "--header", "Authorization: Bearer \(key)",
+            "--dump-header", headers.path, "--output", body.path, url,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var text: String { (try? String(contentsOf: body, encoding: .utf8)) ?? "" }
+
+    /// The response's header fields, names in lower case.
+    var headerFields: [String: String] {
+        let lines = ((try? String(contentsOf: headers, encoding: .utf8)) ?? "").split(separator: "\r\n")
+        return Dictionary(lines.compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }, uniquingKeysWith: { _, last in last })
+    }
+
+    /// The `status` of every `event: status` received so far, in order.
+    var statuses: [String] {
+        text.components(separatedBy: "\n\n").compactMap { event in
+            guard event.hasPrefix("event: status\ndata: ") else { return nil }
+            let data = Data(event.dropFirst("event: status\ndata: ".count).utf8)
+            return (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["status"] as? String
+        }
+    }
+
+    /// Waits until `condition` holds for the statuses received, or `timeout` (a liveness guard) passes.
+    func waitForStatuses(timeout: Duration = .seconds(60), _ condition: ([String]) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !condition(statuses) {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    /// Waits for the server to end the stream; false if it was still open after `timeout`.
+    func waitForEnd(timeout: Duration = .seconds(60)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: body)
+        try? FileManager.default.removeItem(at: headers)
+    }
+}
