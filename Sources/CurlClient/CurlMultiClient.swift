@@ -168,6 +168,8 @@ private final class CurlTransfer: @unchecked Sendable {
     }()
     fileprivate var responseBody: [UInt8] = []
     fileprivate var responseHeaders: [String: String] = [:]
+    /// Set when the body passed `maxResponseBytes` while streaming in (no Content-Length, or a false one).
+    fileprivate var exceededMaximum = false
 
     init(ticket: Int, request: CurlRequest, continuation: CheckedContinuation<CurlResponse, any Error>) {
         self.ticket = ticket
@@ -188,6 +190,10 @@ private final class CurlTransfer: @unchecked Sendable {
         imagegen_curl_set_long(easy, CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds)
         imagegen_curl_set_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds)
         imagegen_curl_set_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
+        if let maximum = request.maxResponseBytes {
+            // Refuses at once an answer whose Content-Length is larger; the write callback catches the rest.
+            imagegen_curl_set_long(easy, CURLOPT_MAXFILESIZE, maximum)
+        }
         if !request.body.isEmpty || request.method == "POST" {
             imagegen_curl_set_long(easy, CURLOPT_POSTFIELDSIZE, request.body.count)
             request.body.withUnsafeBytes { bytes in
@@ -220,6 +226,8 @@ private final class CurlTransfer: @unchecked Sendable {
         let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         let kind: CurlError.Kind = switch code {
+        case CURLE_FILESIZE_EXCEEDED: .tooLarge
+        case CURLE_WRITE_ERROR where exceededMaximum: .tooLarge
         case CURLE_OPERATION_TIMEDOUT: .timeout
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .connect
         default: .transfer
@@ -253,6 +261,10 @@ private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
     guard let data, let context else { return 0 }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
+    if let maximum = transfer.request.maxResponseBytes, transfer.responseBody.count + length > maximum {
+        transfer.exceededMaximum = true
+        return 0
+    }
     data.withMemoryRebound(to: UInt8.self, capacity: length) {
         transfer.responseBody.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
     }

@@ -7,6 +7,8 @@ public struct CurlRequest: Sendable {
     /// The whole exchange must end within this time.
     public var timeoutMilliseconds: Int
     public var connectTimeoutMilliseconds: Int
+    /// A longer response body ends the transfer with a `tooLarge` error; nil for no limit.
+    public var maxResponseBytes: Int?
 
     public init(
         method: String = "GET",
@@ -14,7 +16,8 @@ public struct CurlRequest: Sendable {
         headers: [(name: String, value: String)] = [],
         body: [UInt8] = [],
         timeoutMilliseconds: Int = 60_000,
-        connectTimeoutMilliseconds: Int = 5_000
+        connectTimeoutMilliseconds: Int = 5_000,
+        maxResponseBytes: Int? = nil
     ) {
         self.method = method
         self.url = url
@@ -22,6 +25,7 @@ public struct CurlRequest: Sendable {
         self.body = body
         self.timeoutMilliseconds = timeoutMilliseconds
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.maxResponseBytes = maxResponseBytes
     }
 }
 
@@ -39,6 +43,8 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
         case timeout
         case connect
         case transfer
+        /// The response body passed the request's `maxResponseBytes`.
+        case tooLarge
     }
 
     public let kind: Kind

@@ -13,9 +13,21 @@ public struct OpenAIImagesProvider: ImageProvider {
     private let secrets: [String: String]
     public let keyIDs: [String]
     private let timeoutMilliseconds: Int
+    private let maxResponseBytes: Int
+    private let longestRetryAfterMilliseconds: Int64
 
-    /// - Parameter apiKeys: one or more keys for the same endpoint; duplicates count once.
-    public init(client: CurlMultiClient, baseURL: String, apiKeys: [String], timeoutMilliseconds: Int) {
+    /// The most tokens one call may report in any count; more is a broken answer, not a bill.
+    static let mostTokens: Int64 = 100_000_000
+
+    /// - Parameters:
+    ///   - apiKeys: one or more keys for the same endpoint; duplicates count once.
+    ///   - maxResponseBytes: a longer answer is cut off and fails as `response_too_large`, so
+    ///     that no provider or proxy can fill the worker's memory.
+    ///   - longestRetryAfterMilliseconds: the longest `Retry-After` honoured; longer asks are cut to it.
+    public init(
+        client: CurlMultiClient, baseURL: String, apiKeys: [String], timeoutMilliseconds: Int, maxResponseBytes: Int = 64 << 20,
+        longestRetryAfterMilliseconds: Int64 = 600_000
+    ) {
         precondition(!apiKeys.isEmpty, "the provider needs at least one key")
         self.client = client
         self.endpoint = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/images/generations"
@@ -27,6 +39,8 @@ public struct OpenAIImagesProvider: ImageProvider {
         self.secrets = secrets
         self.keyIDs = keyIDs
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.maxResponseBytes = maxResponseBytes
+        self.longestRetryAfterMilliseconds = longestRetryAfterMilliseconds
     }
 
     public func generate(_ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String) async throws(ProviderFailure) -> Generation {
@@ -46,7 +60,8 @@ public struct OpenAIImagesProvider: ImageProvider {
                 url: endpoint,
                 headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json"), ("Accept", "application/json")],
                 body: body,
-                timeoutMilliseconds: timeoutMilliseconds
+                timeoutMilliseconds: timeoutMilliseconds,
+                maxResponseBytes: maxResponseBytes
             ))
         } catch let error as CurlError {
             switch error.kind {
@@ -57,6 +72,12 @@ public struct OpenAIImagesProvider: ImageProvider {
                 )
             case .connect:
                 throw ProviderFailure(code: "provider_unreachable", message: "cannot connect to the provider: \(error.message)", isRetryable: true)
+            case .tooLarge:
+                // Final: the same request would bring the same answer, and the provider has billed it.
+                throw ProviderFailure(
+                    code: "response_too_large", message: "the provider's answer was larger than \(maxResponseBytes) bytes", isRetryable: false,
+                    providerMayHaveBilled: true
+                )
             case .transfer:
                 throw ProviderFailure(
                     code: "provider_connection_error", message: "the connection to the provider failed: \(error.message)",
@@ -74,21 +95,29 @@ public struct OpenAIImagesProvider: ImageProvider {
                 status: response.status,
                 errorCode: envelope?.error.code,
                 message: envelope?.error.message,
-                retryAfterMilliseconds: Self.retryAfter(response.headers)
+                retryAfterMilliseconds: RetryAfter.milliseconds(in: response.headers, longest: longestRetryAfterMilliseconds)
             )
         }
-        return try Self.generation(in: response.body)
+        return try Self.generation(in: response.body, requested: request.n)
     }
 
-    static func generation(in body: [UInt8]) throws(ProviderFailure) -> Generation {
+    /// The images and usage in a success answer. More images than `requested` keep the first
+    /// `requested`: we charge for what was asked, and store no more.
+    static func generation(in body: [UInt8], requested: Int) throws(ProviderFailure) -> Generation {
+        func malformed(_ message: String) -> ProviderFailure {
+            ProviderFailure(code: "malformed_response", message: message, isRetryable: true, providerMayHaveBilled: true)
+        }
         guard let decoded = try? JSONDecoder().decode(GenerationResponse.self, from: Data(body)), !decoded.data.isEmpty else {
-            throw ProviderFailure(
-                code: "malformed_response", message: "the provider's answer is not the Images API's JSON", isRetryable: true,
-                providerMayHaveBilled: true
-            )
+            throw malformed("the provider's answer is not the Images API's JSON")
+        }
+        if let usage = decoded.usage {
+            let counts = [usage.input_tokens, usage.output_tokens, usage.input_tokens_details?.text_tokens, usage.input_tokens_details?.image_tokens]
+            guard counts.allSatisfy({ ($0 ?? 0) >= 0 && ($0 ?? 0) <= mostTokens }) else {
+                throw malformed("the provider reported token counts outside 0...\(mostTokens)")
+            }
         }
         var images: [GeneratedImage] = []
-        for (index, item) in decoded.data.enumerated() {
+        for (index, item) in decoded.data.prefix(max(requested, 1)).enumerated() {
             guard let base64 = item.b64_json, let data = Data(base64Encoded: base64) else {
                 throw ProviderFailure(
                     code: "invalid_image", message: "image \(index) is not valid base64", isRetryable: true, providerMayHaveBilled: true
@@ -104,17 +133,6 @@ public struct OpenAIImagesProvider: ImageProvider {
             images.append(GeneratedImage(bytes: bytes, mediaType: image.mediaType, revisedPrompt: item.revised_prompt))
         }
         return Generation(images: images, usage: decoded.usage.map(\.tokenUsage))
-    }
-
-    /// `Retry-After` in seconds, or OpenAI's `retry-after-ms`.
-    static func retryAfter(_ headers: [String: String]) -> Int64? {
-        if let text = headers["retry-after-ms"], let milliseconds = Double(text), milliseconds >= 0 {
-            return Int64(milliseconds)
-        }
-        if let text = headers["retry-after"], let seconds = Double(text), seconds >= 0 {
-            return Int64(seconds * 1000)
-        }
-        return nil
     }
 }
 

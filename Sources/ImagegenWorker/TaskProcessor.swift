@@ -8,6 +8,11 @@ import Logging
 
 /// Runs one attempt of one leased task: wait for the provider gate, start the attempt in
 /// PostgreSQL, call the provider, then store the outcome and tell the queue and the gate.
+///
+/// A worker that is stopping starts no provider call: a task still waiting at the gate or
+/// not yet started goes back to the queue at once, without using an attempt or holding a
+/// reservation. A call already made runs to its end (the provider has been asked, and
+/// asking again would pay twice), and its outcome is recorded.
 public struct TaskProcessor: Sendable {
     let attempts: AttemptStore
     let queue: TaskQueue
@@ -29,25 +34,40 @@ public struct TaskProcessor: Sendable {
         self.logger = logger
     }
 
-    public func process(_ leased: LeasedTask) async {
+    /// - Parameters:
+    ///   - stop: the worker's stop signal; once it fires no new call starts.
+    ///   - leaseLost: whether another worker has taken the task over (this worker's lease lapsed).
+    func process(_ leased: LeasedTask, stop: StopSignal, leaseLost: @Sendable (UUID) -> Bool) async {
         var logger = self.logger
-        logger[metadataKey: "task_id"] = "\(leased.entry.taskID.uuidString.lowercased())"
+        let taskID = leased.entry.taskID
+        logger[metadataKey: "task_id"] = "\(taskID.uuidString.lowercased())"
         do {
-            if Task.isCancelled {
-                try await queue.handBack(taskID: leased.entry.taskID)
+            if Task.isCancelled || stop.isStopped {
+                try await queue.handBack(taskID: taskID)
                 logger.info("worker stopping; task handed back before it started")
                 return
             }
             // Waiting happens before the attempt starts, so it holds no reservation and uses up no attempt.
             let admission: Admission
             do {
-                admission = try await gate.admit(images: leased.entry.imagesRequested)
+                let gate = self.gate, images = leased.entry.imagesRequested
+                admission = try await stop.untilStopped { try await gate.admit(images: images) }
             } catch is CancellationError {
-                try await queue.handBack(taskID: leased.entry.taskID)
+                try await queue.handBack(taskID: taskID)
                 logger.info("worker stopping; task handed back while it waited for the provider")
                 return
             }
-            guard let attempt = try await attempts.beginAttempt(taskID: leased.entry.taskID) else {
+            if stop.isStopped || leaseLost(taskID) {
+                await report(.abandoned, of: admission, logger: logger)
+                if leaseLost(taskID) {
+                    logger.warning("lease lost before the attempt started; another worker runs the task")
+                } else {
+                    try await queue.handBack(taskID: taskID)
+                    logger.info("worker stopping; task handed back before its attempt started")
+                }
+                return
+            }
+            guard let attempt = try await attempts.beginAttempt(taskID: taskID) else {
                 await report(.abandoned, of: admission, logger: logger)
                 logger.info("task is not runnable any more; dropping it from the queue")
                 try await queue.acknowledge(taskID: leased.entry.taskID)
@@ -55,6 +75,12 @@ public struct TaskProcessor: Sendable {
             }
             logger[metadataKey: "attempt"] = "\(attempt.attempt)"
             WorkerMetrics.spendReserved(attempt.price.reservation(for: attempt.request))
+            if stop.isStopped || leaseLost(taskID) {
+                // Stopped or taken over between the gate and the call: nothing was asked of the provider yet.
+                await report(.abandoned, of: admission, logger: logger)
+                try await handBack(attempt, logger: logger)
+                return
+            }
             logger.debug("calling the provider", metadata: ["model": "\(attempt.request.model)", "key": "\(admission.keyID)"])
             let outcome: Result<Generation, ProviderFailure>
             let started = ContinuousClock.now

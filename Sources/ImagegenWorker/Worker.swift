@@ -8,7 +8,8 @@ public struct Worker: Sendable {
         public var concurrency: Int
         /// How long a lease lasts without a heartbeat; heartbeats come every third of it.
         public var leaseMilliseconds: Int64
-        /// How long running attempts may take to finish after `shutdown()`.
+        /// How long provider calls already made may take to finish after `shutdown()`; derive
+        /// it from the provider timeout (`shutdownGrace(providerTimeout:)`) so that no call is cut off.
         public var shutdownGrace: Duration
         public var reconcileInterval: Duration
 
@@ -21,6 +22,15 @@ public struct Worker: Sendable {
             self.shutdownGrace = shutdownGrace
             self.reconcileInterval = reconcileInterval
         }
+
+        /// The grace that lets every call made before a stop end on its own: the provider
+        /// timeout plus time to record the outcome (`recordingAllowance`).
+        public static func shutdownGrace(providerTimeout: Duration) -> Duration {
+            providerTimeout + recordingAllowance
+        }
+
+        /// Time to store a finished call's images and charge, PostgreSQL retries included.
+        public static let recordingAllowance = Duration.seconds(15)
     }
 
     let queue: TaskQueue
@@ -30,6 +40,7 @@ public struct Worker: Sendable {
     let logger: Logger
     private let slots: WorkSlots
     private let leases: LeaseKeeper
+    private let stop = StopSignal()
 
     public init(queue: TaskQueue, processor: TaskProcessor, reconciler: Reconciler, options: Options, logger: Logger) {
         self.queue = queue
@@ -43,14 +54,16 @@ public struct Worker: Sendable {
         )
     }
 
-    /// Stops taking tasks; `run` then gives running attempts the grace period to finish.
+    /// Stops taking tasks and starting provider calls: tasks waiting at the gate or not yet
+    /// started go back to the queue at once; calls already made run to their end.
     public func shutdown() {
         slots.close()
+        stop.stop()
     }
 
-    /// Works until `shutdown()` or cancellation. After `shutdown()` running attempts get
-    /// the grace period; attempts still running after it (or at once, on cancellation)
-    /// are abandoned and handed back to the queue, never failed.
+    /// Works until `shutdown()` or cancellation. After `shutdown()` calls already made get
+    /// the grace period to end; attempts still running after it (or at once, on
+    /// cancellation) are abandoned and handed back to the queue, never failed.
     public func run() async {
         logger.info("worker started", metadata: ["queue": "\(queue.name)", "concurrency": "\(options.concurrency)"])
         await withDiscardingTaskGroup { group in
@@ -85,7 +98,7 @@ public struct Worker: Sendable {
                 group.addTask {
                     WorkerMetrics.attemptsInFlight.increment()
                     defer { WorkerMetrics.attemptsInFlight.decrement() }
-                    await processor.process(task)
+                    await processor.process(task, stop: stop, leaseLost: { leases.isLost($0) })
                     leases.release(task.entry.taskID)
                     slots.give()
                 }
@@ -102,13 +115,16 @@ public struct Worker: Sendable {
 
     private func waitForRunningAttempts() async {
         guard !Task.isCancelled, !slots.isIdle else { return }
-        logger.notice("stopping: waiting for running attempts", metadata: ["grace_seconds": "\(options.shutdownGrace.components.seconds)"])
+        logger.notice(
+            "stopping: no new provider calls; waiting for the calls already made",
+            metadata: ["grace_seconds": "\(options.shutdownGrace.components.seconds)"]
+        )
         let deadline = ContinuousClock.now + options.shutdownGrace
         while !slots.isIdle, ContinuousClock.now < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(50))
         }
         if !slots.isIdle {
-            logger.notice("grace period over; handing unfinished tasks back to the queue")
+            logger.warning("grace period over before the provider answered; handing unfinished tasks back (they may be paid twice)")
         }
     }
 

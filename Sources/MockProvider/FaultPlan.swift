@@ -6,6 +6,13 @@
 public struct FaultPlan: Sendable, Equatable {
     public enum Fault: String, Sendable, CaseIterable {
         case rateLimited = "429"
+        /// Hostile answers a proxy or a broken provider can send: `Retry-After: inf` and
+        /// `1e19`, a 50 MB body streamed without a length, `n` + 10 images, negative tokens.
+        case retryAfterInfinite = "429_inf"
+        case retryAfterHuge = "429_huge"
+        case hugeBody = "huge_body"
+        case extraImages = "extra_images"
+        case negativeTokens = "negative_tokens"
         case serverError = "500"
         case overloaded = "503"
         case malformed
@@ -34,6 +41,8 @@ public struct FaultPlan: Sendable, Equatable {
     public var rateLimitedCallsPerKey: Set<Int> = []
     /// Every request within this long of the first one answers 503: an outage that ends.
     public var outageMilliseconds = 0
+    /// Every request answers 503 until a test posts `/_mock/release`: an outage the test ends.
+    public var outageUntilReleased = false
     /// Keys whose account is out of credit: every call answers 429 `insufficient_quota`.
     public var exhaustedKeys: Set<String> = []
 

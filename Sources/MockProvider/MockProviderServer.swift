@@ -13,7 +13,8 @@ import Synchronization
 /// refusals per key fingerprint (`during_pause`: calls that came while a `Retry-After` the
 /// mock had sent that key was still running); with `recordCalls`, `GET /_mock/calls` counts calls and
 /// images served per prompt, so a test can tell how often each task was paid for.
-/// `POST /_mock/release` lets every call held by a `[mock:hold]` directive answer, now and from then on.
+/// `POST /_mock/release` lets every call held by a `[mock:hold]` directive answer, now and from
+/// then on, and ends an `outageUntilReleased`.
 public final class MockProviderServer: Sendable {
     public static let knownModels = ["dall-e-2", "dall-e-3", "gpt-image-1"]
 
@@ -34,7 +35,7 @@ public final class MockProviderServer: Sendable {
         var callsByKey: [String: Int] = [:]
         var pausedUntil: [String: ContinuousClock.Instant] = [:]
         var firstRequest: ContinuousClock.Instant?
-        var holdsReleased = false
+        var released = false
     }
 
     private struct KeyBucket {
@@ -68,7 +69,7 @@ public final class MockProviderServer: Sendable {
         router.get("_mock/calls") { _, _ in self.calls() }
         router.get("_mock/keys") { _, _ in self.keys() }
         router.post("_mock/release") { _, _ in
-            self.state.withLock { $0.holdsReleased = true }
+            self.state.withLock { $0.released = true }
             return self.raw(200, "{}")
         }
         return Application(
@@ -114,19 +115,36 @@ public final class MockProviderServer: Sendable {
         }
         var (fault, delay) = decide(prompt: prompt)
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        // Counted on arrival, so that a test sees a held call while it is held.
+        record(fault?.rawValue ?? "ok", prompt: prompt, served: [nil, .hold, .extraImages].contains(fault))
         if fault == .hold {
             let deadline = ContinuousClock.now + .seconds(plan.hangSeconds)
-            while !state.withLock({ $0.holdsReleased }), ContinuousClock.now < deadline {
+            while !state.withLock({ $0.released }), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(10))
             }
             fault = nil
         }
-        record(fault?.rawValue ?? "ok", prompt: prompt, served: fault == nil)
         switch fault {
-        case .rateLimited:
+        case .rateLimited, .retryAfterInfinite, .retryAfterHuge:
             var response = error(429, code: "rate_limit_exceeded", type: "requests", message: "Rate limit reached for images per minute.")
-            response.headers[.retryAfter] = String(plan.retryAfterSeconds)
+            response.headers[.retryAfter] = switch fault {
+            case .retryAfterInfinite: "inf"
+            case .retryAfterHuge: "1e19"
+            default: String(plan.retryAfterSeconds)
+            }
             return response
+        case .hugeBody:
+            // 50 MB of one JSON string, streamed in 1 MB chunks with no Content-Length.
+            let chunk = ByteBuffer(repeating: UInt8(ascii: "A"), count: 1 << 20)
+            let chunks = [ByteBuffer(string: "{\"created\": 1, \"data\": [{\"b64_json\": \"")]
+                + Array(repeating: chunk, count: 50) + [ByteBuffer(string: "\"}]}")]
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody { writer in
+                    for chunk in chunks { try await writer.write(chunk) }
+                    try await writer.finish(nil)
+                }
+            )
         case .quota:
             return error(429, code: "insufficient_quota", type: "insufficient_quota", message: "You exceeded your current quota.")
         case .serverError:
@@ -143,10 +161,10 @@ public final class MockProviderServer: Sendable {
         case .hang:
             try await Task.sleep(for: .seconds(plan.hangSeconds))
             return error(504, code: "timeout", type: "server_error", message: "hung request released")
-        case .badBase64, .hold, nil:
+        case .badBase64, .hold, .extraImages, .negativeTokens, nil:
             let image = fault == .badBase64 ? "!!not base64!!" : encodedImage(size: size)
             var items: [[String: Any]] = []
-            for _ in 0..<max(1, min(n, 10)) {
+            for _ in 0..<max(1, min(n, 10)) + (fault == .extraImages ? 10 : 0) {
                 var item: [String: Any] = ["b64_json": image]
                 if model == "dall-e-3" { item["revised_prompt"] = "A detailed rendering of: \(prompt)" }
                 items.append(item)
@@ -154,7 +172,9 @@ public final class MockProviderServer: Sendable {
             count("requests", key: key)
             count("images", key: key, by: items.count)
             var payload: [String: Any] = ["created": Int(Date().timeIntervalSince1970), "data": items]
-            if model.hasPrefix("gpt-image") {
+            if fault == .negativeTokens {
+                payload["usage"] = ["input_tokens": 12, "output_tokens": -4_000, "total_tokens": -3_988]
+            } else if model.hasPrefix("gpt-image") {
                 let input = Self.textTokens(in: prompt), output = Self.outputTokens(size: size, quality: quality) * items.count
                 payload["usage"] = [
                     "input_tokens": input, "output_tokens": output, "total_tokens": input + output,
@@ -189,6 +209,7 @@ public final class MockProviderServer: Sendable {
             let first = state.firstRequest ?? now
             state.firstRequest = first
             if now - first < .milliseconds(plan.outageMilliseconds) { return (.overloaded, 0) }
+            if plan.outageUntilReleased, !state.released { return (.overloaded, 0) }
             var delay = plan.latencyMilliseconds
             if plan.latencyJitterMilliseconds > 0 {
                 delay += Int(state.random.next() % UInt64(plan.latencyJitterMilliseconds + 1))

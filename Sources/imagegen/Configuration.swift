@@ -3,6 +3,7 @@ import ImagegenAPI
 import ImagegenCore
 import ImagegenProviderGate
 import ImagegenTelemetry
+import ImagegenWorker
 import RedisClient
 
 /// Settings read from environment variables; each has a default that matches
@@ -18,6 +19,10 @@ struct Configuration: Sendable {
     var openAIAPIKeys: [String]
     var gate: GateSettings
     var providerTimeoutMilliseconds: Int
+    /// A provider answer longer than this fails as `response_too_large`.
+    var providerMaxResponseBytes: Int
+    /// The longest `Retry-After` a provider can make a key wait.
+    var providerLongestRetryAfterMilliseconds: Int64
     var host: String
     var port: Int
     var backoff: BackoffPolicy
@@ -134,6 +139,8 @@ struct Configuration: Sendable {
             openAIAPIKeys: keys,
             gate: gate,
             providerTimeoutMilliseconds: providerTimeoutSeconds * 1000,
+            providerMaxResponseBytes: try number("PROVIDER_MAX_RESPONSE_MB", 64, 1...4_096) << 20,
+            providerLongestRetryAfterMilliseconds: Int64(try number("PROVIDER_MAX_RETRY_AFTER_SECONDS", 600, 1...86_400)) * 1000,
             host: text("HOST", "127.0.0.1"),
             port: try number("PORT", 8080, 1...65_535),
             backoff: backoff,
@@ -148,6 +155,12 @@ struct Configuration: Sendable {
             ),
             imageRetentionDays: Optional(try number("IMAGE_RETENTION_DAYS", 30, 0...36_500)).flatMap { $0 == 0 ? nil : $0 }
         )
+    }
+
+    /// How long a stopping worker waits for the provider calls it already made: derived
+    /// from the provider timeout, so that a rollout never cuts a paid call off.
+    var workerShutdownGrace: Duration {
+        Worker.Options.shutdownGrace(providerTimeout: .milliseconds(providerTimeoutMilliseconds))
     }
 
     /// DATABASE_URL with any password hidden, for error messages.

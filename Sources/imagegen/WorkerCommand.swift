@@ -18,9 +18,6 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a lease lasts without a heartbeat; a crashed worker's tasks run again after this.")
     var leaseSeconds: Int = 15
 
-    @Option(help: "Seconds running attempts get to finish after SIGTERM/SIGINT before they are handed back.")
-    var shutdownGraceSeconds: Int = 25
-
     @Option(help: "Seconds between reconciliations of the queue against PostgreSQL.")
     var reconcileIntervalSeconds: Int = 5
 
@@ -30,7 +27,6 @@ struct WorkerCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 10000") }
         guard (1...3_600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be from 1 to 3600") }
-        guard (0...3_600).contains(shutdownGraceSeconds) else { throw ValidationError("--shutdown-grace-seconds must be from 0 to 3600") }
         guard (1...3_600).contains(reconcileIntervalSeconds) else {
             throw ValidationError("--reconcile-interval-seconds must be from 1 to 3600")
         }
@@ -53,7 +49,8 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let provider = OpenAIImagesProvider(
             client: CurlMultiClient(), baseURL: configuration.openAIBaseURL, apiKeys: configuration.openAIAPIKeys,
-            timeoutMilliseconds: configuration.providerTimeoutMilliseconds
+            timeoutMilliseconds: configuration.providerTimeoutMilliseconds, maxResponseBytes: configuration.providerMaxResponseBytes,
+            longestRetryAfterMilliseconds: configuration.providerLongestRetryAfterMilliseconds
         )
         let gate = runtime.providerGate(keyIDs: provider.keyIDs)
         let leaseMilliseconds = Int64(leaseSeconds) * 1000
@@ -72,7 +69,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 logger: runtime.logger
             ),
             options: .init(
-                concurrency: concurrency, leaseMilliseconds: leaseMilliseconds, shutdownGrace: .seconds(shutdownGraceSeconds),
+                concurrency: concurrency, leaseMilliseconds: leaseMilliseconds, shutdownGrace: configuration.workerShutdownGrace,
                 reconcileInterval: .seconds(reconcileIntervalSeconds)
             ),
             logger: runtime.logger
@@ -91,7 +88,8 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 }
 
-/// On SIGTERM/SIGINT stops leasing and gives running attempts the grace period.
+/// On SIGTERM/SIGINT stops leasing and starting provider calls, and gives the calls already
+/// made the grace period (PROVIDER_TIMEOUT_SECONDS + 15 s) to end.
 private struct WorkerService: Service {
     let worker: Worker
 

@@ -83,10 +83,10 @@ struct ChaosRun {
 
     private func load() async throws -> ChaosReport {
         let environment = try self.environment
-        guard try ChildProcess.run(["migrate"], environment: environment).status == 0 else {
+        guard try await ChildProcess.run(["migrate"], environment: environment).status == 0 else {
             throw TestEnvironment.Missing(description: "migrate failed")
         }
-        let created = try ChildProcess.run(["admin", "users", "create", "--name", "chaos"], environment: environment)
+        let created = try await ChildProcess.run(["admin", "users", "create", "--name", "chaos"], environment: environment)
         guard let key = created.output.split(separator: "\n").first(where: { $0.hasPrefix("api_key: ") })?.dropFirst(9) else {
             throw TestEnvironment.Missing(description: "could not create the chaos user: \(created.error)")
         }
@@ -98,7 +98,7 @@ struct ChaosRun {
         let api = try ChildProcess(["serve"], environment: environment)
         let workerArguments = [
             "worker", "--concurrency", String(settings.concurrency), "--lease-seconds", "2",
-            "--reconcile-interval-seconds", "1", "--shutdown-grace-seconds", "1",
+            "--reconcile-interval-seconds", "1",
         ]
         let workers = Shared(try (0..<settings.workers).map { _ in try ChildProcess(workerArguments, environment: environment) })
         let client = CurlMultiClient()

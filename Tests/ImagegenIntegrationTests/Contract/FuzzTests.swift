@@ -18,7 +18,7 @@ struct FuzzTests {
         let schemathesis = python.deletingLastPathComponent().appendingPathComponent("schemathesis")
         let configuration = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../fuzz/schemathesis.toml").standardizedFileURL.path
-        let run = try ChildProcess.run(
+        let run = try await ChildProcess.run(
             [
                 "--config-file", configuration, "run", "\(system.apiBaseURL)/openapi.json",
                 "--header", "Authorization: Bearer \(key)",

@@ -105,24 +105,36 @@ struct ProviderGatePipelineTests {
 
     @Test("an outage opens the breaker: tasks wait it out instead of failing, and succeed once a probe gets through")
     func outageWaitedOut() async throws {
+        // The mock answers 503 until the test ends the outage, after it has seen the breaker open and a probe fail.
         var plan = FaultPlan()
-        plan.outageMilliseconds = 1_200
+        plan.outageUntilReleased = true
         let system = try await RunningSystem.start(
             backoff: BackoffPolicy(baseMilliseconds: 20, factor: 2, capMilliseconds: 200, maxAttempts: 5), plan: plan,
             gate: GateSettings(breakerFailures: 3, breakerCooldown: .seconds(1))
         )
         defer { Task { await system.stop() } }
-        let finals = try await run(6, on: system)
+        let (_, key) = try await system.createUser()
+        var ids: [String] = []
+        for index in 0..<6 {
+            let body = #"{"prompt": "outage \#(index)", "model": "dall-e-2", "size": "256x256"}"#
+            ids.append(try #require(try await system.submit(key: key, body).json["task_id"] as? String))
+        }
+        let gate = system.gate()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await gate.status().timesOpened < 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await gate.status().timesOpened >= 2, "the breaker did not open, probe and reopen within 60 s")
+        try await system.releaseHeldCalls()
         // Without the breaker, five attempts 20-200 ms apart all land inside the outage and the tasks fail.
-        #expect(finals.values.allSatisfy { $0["status"] as? String == "succeeded" })
-        // What reached the provider during the outage, whatever the machine's speed: the 3 failures that open
-        // the breaker, the calls still in flight then (at most one per other work slot, 7), and at most one
-        // failed probe, since the next probe comes a full cool-down (1 s) later, after the outage (1.2 s) ended.
-        // Without the breaker the six tasks would spend 30 calls on it.
-        let refused = try await outcomes(system)["503"] ?? 0
-        #expect(refused <= 3 + 7 + 1, "\(refused) calls were refused during the outage")
-        let status = try await system.gate().status()
-        #expect(status.timesOpened >= 1)
+        for id in ids {
+            #expect(try await system.waitForTerminal(taskID: id, key: key).json["status"] as? String == "succeeded")
+        }
+        let status = try await gate.status()
         #expect(status.breaker == .closed)
+        // What reached the provider during the outage, whatever the machine's speed: the 3 failures that open the
+        // breaker, the calls still in flight then (at most one per other work slot: 7), and one failed probe per reopening.
+        let refused = try await outcomes(system)["503"] ?? 0
+        #expect(refused <= 3 + 7 + (status.timesOpened - 1), "\(refused) calls were refused during the outage")
     }
 }

@@ -12,7 +12,7 @@ struct AdminKeysCommandTests {
         let environment = ["DATABASE_URL": try TestEnvironment.databaseURL()]
         let (user, firstKey) = try await system.createUser(name: "keyholder-\(UUID().uuidString.prefix(8))")
 
-        let created = try ChildProcess.run(["admin", "keys", "create", "--user", user.name, "--label", "ci"], environment: environment)
+        let created = try await ChildProcess.run(["admin", "keys", "create", "--user", user.name, "--label", "ci"], environment: environment)
         #expect(created.status == 0)
         let secret = try #require(
             created.output.split(separator: "\n").first { $0.hasPrefix("api_key: ") }.map { String($0.dropFirst("api_key: ".count)) }
@@ -20,7 +20,7 @@ struct AdminKeysCommandTests {
         #expect(secret.hasPrefix(APIKey.prefix) && secret.count == APIKey.prefix.count + 64)
         #expect(try await system.request("GET", "/me/usage", key: secret).status == 200)
 
-        let listed = try ChildProcess.run(["admin", "keys", "list", "--user", user.id.uuidString], environment: environment)
+        let listed = try await ChildProcess.run(["admin", "keys", "list", "--user", user.id.uuidString], environment: environment)
         #expect(listed.status == 0)
         let lines = listed.output.split(separator: "\n").dropFirst()
         #expect(lines.count == 2)
@@ -28,13 +28,13 @@ struct AdminKeysCommandTests {
         let line = try #require(lines.first { $0.contains("ci") })
         let keyID = try #require(line.split(separator: " ").first.map(String.init))
 
-        let revoked = try ChildProcess.run(["admin", "keys", "revoke", keyID], environment: environment)
+        let revoked = try await ChildProcess.run(["admin", "keys", "revoke", keyID], environment: environment)
         #expect(revoked.status == 0)
         let refused = try await system.request("GET", "/me/usage", key: secret)
         #expect(refused.status == 401)
         #expect(try await system.request("GET", "/me/usage", key: firstKey).status == 200)
 
-        let again = try ChildProcess.run(["admin", "keys", "revoke", keyID], environment: environment)
+        let again = try await ChildProcess.run(["admin", "keys", "revoke", keyID], environment: environment)
         #expect(again.status != 0)
         #expect(again.error.split(separator: "\n").count == 1)
         let digests = try await system.database.run { connection in
@@ -55,13 +55,13 @@ struct AdminKeysCommandTests {
         )
         #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
         let environment = ["DATABASE_URL": try TestEnvironment.databaseURL()]
-        let kept = try ChildProcess.run(["admin", "purge", "--older-than", "1h"], environment: environment)
+        let kept = try await ChildProcess.run(["admin", "purge", "--older-than", "1h"], environment: environment)
         #expect(kept.status == 0)
         #expect(try await system.request("GET", "/images/tasks/\(taskID)/images/0", key: key).status == 200)
         try await system.database.run { connection in
             try connection.query("UPDATE tasks SET finished_at = now() - interval '3 hours' WHERE id = $1", [.text(taskID)])
         }
-        let purged = try ChildProcess.run(["admin", "purge", "--older-than", "2h"], environment: environment)
+        let purged = try await ChildProcess.run(["admin", "purge", "--older-than", "2h"], environment: environment)
         #expect(purged.status == 0)
         #expect(purged.output.hasPrefix("purged "))
         #expect(try await system.request("GET", "/images/tasks/\(taskID)/images/0", key: key).status == 410)
@@ -71,8 +71,8 @@ struct AdminKeysCommandTests {
         ["admin", "purge", "--older-than", "30"], ["admin", "purge", "--older-than", "30x"], ["admin", "purge", "--older-than", "-1d"],
         ["admin", "purge"], ["admin", "keys", "create", "--user", "nobody-by-this-name"], ["admin", "keys", "revoke", "ig_nothing"],
     ])
-    func badArguments(_ arguments: [String]) throws {
-        let result = try ChildProcess.run(arguments, environment: ["DATABASE_URL": try TestEnvironment.databaseURL()])
+    func badArguments(_ arguments: [String]) async throws {
+        let result = try await ChildProcess.run(arguments, environment: ["DATABASE_URL": try TestEnvironment.databaseURL()])
         #expect(result.status != 0)
         #expect(result.error.split(separator: "\n").first?.hasPrefix("Error: ") == true)
     }

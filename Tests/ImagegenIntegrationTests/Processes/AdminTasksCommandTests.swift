@@ -23,13 +23,13 @@ struct AdminTasksCommandTests {
         _ = try await attempts.fail(attempt, error: TaskError(code: "provider_unavailable", message: "HTTP 500 five times"), providerMayHaveBilled: false)
         let id = taskID.uuidString.lowercased()
 
-        let list = try ChildProcess.run(["admin", "tasks", "list", "--status", "failed", "--limit", "1000"], environment: environment)
+        let list = try await ChildProcess.run(["admin", "tasks", "list", "--status", "failed", "--limit", "1000"], environment: environment)
         #expect(list.status == 0)
         let line = try #require(list.output.split(separator: "\n").first { $0.hasPrefix(id) })
         #expect(line.contains("dead-letter"))
         #expect(line.contains("provider_unavailable: HTTP 500 five times"))
 
-        let retried = try ChildProcess.run(["admin", "tasks", "retry", id], environment: environment)
+        let retried = try await ChildProcess.run(["admin", "tasks", "retry", id], environment: environment)
         #expect(retried.status == 0)
         #expect(retried.output.contains("queued again with 4 more attempts"))
         let row = try await database.run { connection in
@@ -41,12 +41,12 @@ struct AdminTasksCommandTests {
         let queue = TaskQueue(name: queueName, url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger)
         #expect(try await queue.entry(taskID: taskID)?.attempt == 1)
 
-        let again = try ChildProcess.run(["admin", "tasks", "retry", id], environment: environment)
+        let again = try await ChildProcess.run(["admin", "tasks", "retry", id], environment: environment)
         #expect(again.status != 0)
         #expect(again.error.split(separator: "\n").count == 1)
         #expect(again.error.contains("has not failed"))
 
-        let stats = try ChildProcess.run(["admin", "queue", "stats"], environment: environment)
+        let stats = try await ChildProcess.run(["admin", "queue", "stats"], environment: environment)
         #expect(stats.status == 0)
         let ready = try #require(stats.output.split(separator: "\n").first { $0.hasPrefix("ready") })
         #expect(ready.split(separator: " ").contains("1"))
@@ -59,8 +59,8 @@ struct AdminTasksCommandTests {
         ["admin", "tasks", "list", "--limit", "0"],
         ["admin", "tasks", "retry", "not-a-uuid"],
     ])
-    func badArguments(_ arguments: [String]) throws {
-        let result = try ChildProcess.run(arguments, environment: ["DATABASE_URL": try TestEnvironment.databaseURL()])
+    func badArguments(_ arguments: [String]) async throws {
+        let result = try await ChildProcess.run(arguments, environment: ["DATABASE_URL": try TestEnvironment.databaseURL()])
         #expect(result.status != 0)
         #expect(result.error.split(separator: "\n").first?.hasPrefix("Error: ") == true)
     }

@@ -21,11 +21,11 @@ struct ProcessPipelineTests {
             "LOG_LEVEL": "info",
         ]
 
-        let migrate = try ChildProcess.run(["migrate"], environment: environment)
+        let migrate = try await ChildProcess.run(["migrate"], environment: environment)
         #expect(migrate.status == 0)
         #expect(migrate.output.contains("database is up to date"))
 
-        let created = try ChildProcess.run(["admin", "users", "create", "--name", "process-test"], environment: environment)
+        let created = try await ChildProcess.run(["admin", "users", "create", "--name", "process-test"], environment: environment)
         #expect(created.status == 0)
         let key = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("api_key: ") }?.dropFirst("api_key: ".count))
         let userID = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("user_id: ") }?.dropFirst("user_id: ".count))
@@ -74,12 +74,12 @@ struct ProcessPipelineTests {
         }
         #expect(succeeded == 20)
 
-        let queueStats = try ChildProcess.run(["admin", "queue", "stats"], environment: environment)
+        let queueStats = try await ChildProcess.run(["admin", "queue", "stats"], environment: environment)
         #expect(queueStats.status == 0)
         #expect(queueStats.output.contains("circuit breaker: closed; opened 0 times"))
         #expect(queueStats.output.contains(SHA256.fingerprint(environment["OPENAI_API_KEY"]!)))
 
-        let report = try ChildProcess.run(["admin", "cost-report"], environment: environment)
+        let report = try await ChildProcess.run(["admin", "cost-report"], environment: environment)
         #expect(report.status == 0)
         let line = try #require(report.output.split(separator: "\n").first { $0.hasPrefix(userID) })
         #expect(line.split(separator: " ").contains("0.800000"))
@@ -111,13 +111,13 @@ struct ProcessPipelineTests {
         (["worker"], ["OPENAI_API_KEY": ""], "OPENAI_API_KEY"),
         (["worker"], ["OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "ftp://x"], "OPENAI_BASE_URL"),
     ] as [([String], [String: String], String)])
-    func badSettingFailsFast(_ arguments: [String], _ override: [String: String], _ variable: String) throws {
+    func badSettingFailsFast(_ arguments: [String], _ override: [String: String], _ variable: String) async throws {
         var environment = [
             "DATABASE_URL": try TestEnvironment.databaseURL(),
             "REDIS_URL": try TestEnvironment.variable("IMAGEGEN_TEST_REDIS_URL"),
         ]
         environment.merge(override) { _, new in new }
-        let result = try ChildProcess.run(arguments, environment: environment)
+        let result = try await ChildProcess.run(arguments, environment: environment)
         #expect(result.status != 0)
         let lines = result.error.split(separator: "\n")
         #expect(lines.count == 1)

@@ -11,7 +11,8 @@ struct OpenAIImagesProviderTests {
 
     /// Starts a mock provider with `plan` and returns a client pointed at it, plus a stopper.
     private func provider(
-        _ plan: FaultPlan, apiKey: String? = nil, clientKey: String = "sk-test", timeoutMilliseconds: Int = 5_000
+        _ plan: FaultPlan, apiKey: String? = nil, clientKey: String = "sk-test", timeoutMilliseconds: Int = 5_000,
+        maxResponseBytes: Int = 64 << 20
     ) async throws -> (OpenAIImagesProvider, () -> Void) {
         var tasks: [Task<Void, Never>] = []
         let mock = MockProviderServer(plan: plan, apiKey: apiKey)
@@ -19,7 +20,8 @@ struct OpenAIImagesProviderTests {
             mock.makeApplication(host: "127.0.0.1", port: 0, logger: TestEnvironment.logger, onServerRunning: $0)
         }, into: &tasks)
         let client = OpenAIImagesProvider(
-            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)/v1/", apiKeys: [clientKey], timeoutMilliseconds: timeoutMilliseconds
+            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)/v1/", apiKeys: [clientKey], timeoutMilliseconds: timeoutMilliseconds,
+            maxResponseBytes: maxResponseBytes, longestRetryAfterMilliseconds: 30_000
         )
         return (client, { tasks.forEach { $0.cancel() } })
     }
@@ -118,6 +120,53 @@ struct OpenAIImagesProviderTests {
         #expect(generation.images.count == 1)
         // "a kite" is 2 text tokens to the mock; a high-quality square image is 4160 output tokens.
         #expect(generation.usage == TokenUsage(textInputTokens: 2, imageInputTokens: 0, outputTokens: 4160))
+    }
+
+    @Test("hostile answers end as clear failures or bounded data, never a crash", arguments: [
+        (FaultPlan.Fault.retryAfterInfinite, "rate_limited", nil),
+        (.retryAfterHuge, "rate_limited", 30_000),
+    ] as [(FaultPlan.Fault, String, Int64?)])
+    func hostileRetryAfter(_ fault: FaultPlan.Fault, _ code: String, _ retryAfter: Int64?) async throws {
+        var plan = FaultPlan()
+        plan.rates = [fault: 1]
+        let (client, stop) = try await provider(plan)
+        defer { stop() }
+        let failure = await failure { () async throws(ProviderFailure) in try await client.generate(request, acceptsResponseFormat: true) }
+        #expect(failure?.code == code)
+        #expect(failure?.retryAfterMilliseconds == retryAfter)
+    }
+
+    @Test("a body past the cap, streamed without a length, fails as response_too_large and is not retried")
+    func bodyTooLarge() async throws {
+        var plan = FaultPlan()
+        plan.rates = [.hugeBody: 1]
+        let (client, stop) = try await provider(plan, maxResponseBytes: 4 << 20)
+        defer { stop() }
+        let failure = await failure { () async throws(ProviderFailure) in try await client.generate(request, acceptsResponseFormat: true) }
+        #expect(failure?.code == "response_too_large")
+        #expect(failure?.isRetryable == false)
+        #expect(failure?.providerMayHaveBilled == true)
+    }
+
+    @Test("more images than asked keep the number asked; negative token counts are a malformed answer")
+    func countsFromTheProvider() async throws {
+        var extra = FaultPlan()
+        extra.rates = [.extraImages: 1]
+        let (generous, stopGenerous) = try await provider(extra)
+        defer { stopGenerous() }
+        var two = request
+        two.model = "dall-e-2"
+        two.size = "256x256"
+        two.n = 2
+        #expect(try await generous.generate(two, acceptsResponseFormat: true).images.count == 2)
+
+        var negative = FaultPlan()
+        negative.rates = [.negativeTokens: 1]
+        let (broken, stopBroken) = try await provider(negative)
+        defer { stopBroken() }
+        let failure = await failure { () async throws(ProviderFailure) in try await broken.generate(request, acceptsResponseFormat: true) }
+        #expect(failure?.code == "malformed_response")
+        #expect(failure?.isRetryable == true)
     }
 
     @Test("nothing listening is a retryable connection failure")

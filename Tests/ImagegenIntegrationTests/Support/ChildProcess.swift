@@ -51,11 +51,25 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Runs a command (imagegen unless `executable` names another program) to completion and
     /// returns its exit status, standard output and standard error.
+    ///
+    /// The wait happens on a thread of its own: blocking a thread of the Swift concurrency pool
+    /// (two on this machine) would stall the in-process servers other tests are talking to.
     static func run(
         _ arguments: [String], environment: [String: String], executable: URL? = nil
+    ) async throws -> (status: Int32, output: String, error: String) {
+        let executable = try executable ?? binary()
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try runBlocking(arguments, environment: environment, executable: executable) })
+            }
+        }
+    }
+
+    private static func runBlocking(
+        _ arguments: [String], environment: [String: String], executable: URL
     ) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
-        process.executableURL = try executable ?? binary()
+        process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let output = Pipe()

@@ -39,6 +39,9 @@ final class RunningSystem: Sendable {
         self.tasks = tasks
     }
 
+    /// The tests' cap on a provider answer: above the largest image a test asks for, far below the mock's 50 MB hostile body.
+    static let providerMaxResponseBytes = 8 << 20
+
     static let testBackoff = BackoffPolicy(baseMilliseconds: 20, factor: 2, capMilliseconds: 200, maxAttempts: 3)
 
     /// Starts everything; `worker: nil` leaves tasks in the queue untouched.
@@ -58,7 +61,7 @@ final class RunningSystem: Sendable {
         let queue = TaskQueue(name: TestEnvironment.uniqueQueueName(), url: redisURL, connections: 2, logger: logger)
         var tasks: [Task<Void, Never>] = []
 
-        let mock = MockProviderServer(plan: plan)
+        let mock = MockProviderServer(plan: plan, recordCalls: true)
         let providerPort = try await serve({ mock.makeApplication(host: "127.0.0.1", port: 0, logger: logger, onServerRunning: $0) }, into: &tasks)
         let providerBaseURL = "http://127.0.0.1:\(providerPort)/v1"
 
@@ -80,7 +83,10 @@ final class RunningSystem: Sendable {
         }, into: &tasks)
         let client = CurlMultiClient()
         if let options {
-            let provider = OpenAIImagesProvider(client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 60_000)
+            let provider = OpenAIImagesProvider(
+                client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 60_000,
+                maxResponseBytes: providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000
+            )
             let gate = ProviderGate(endpoint: providerBaseURL, keyIDs: provider.keyIDs, settings: gate, url: redisURL, logger: logger)
             let worker = makeWorker(queue: queue, database: database, provider: provider, gate: gate, backoff: backoff, options: options)
             tasks.append(Task { await worker.run() })
@@ -109,11 +115,21 @@ final class RunningSystem: Sendable {
     }
 
     /// Another worker on this system's queue, database and provider, for a test to run and stop itself.
-    func makeWorker(_ options: Worker.Options, providerTimeoutMilliseconds: Int = 60_000) -> Worker {
+    func makeWorker(_ options: Worker.Options, providerTimeoutMilliseconds: Int = 60_000, gate settings: GateSettings = GateSettings()) -> Worker {
         let provider = OpenAIImagesProvider(
             client: client, baseURL: providerBaseURL, apiKeys: ["sk-test"], timeoutMilliseconds: providerTimeoutMilliseconds
         )
-        return Self.makeWorker(queue: queue, database: database, provider: provider, gate: gate(keyIDs: provider.keyIDs), options: options)
+        return Self.makeWorker(
+            queue: queue, database: database, provider: provider, gate: gate(keyIDs: provider.keyIDs, settings: settings), options: options
+        )
+    }
+
+    /// How many calls the mock provider received for each prompt.
+    func providerCalls() async throws -> [String: Int] {
+        let base = providerBaseURL.replacingOccurrences(of: "/v1", with: "")
+        let response = try await client.send(CurlRequest(url: base + "/_mock/calls", timeoutMilliseconds: 10_000))
+        let calls = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: [String: Int]] ?? [:]
+        return calls.mapValues { $0["calls"] ?? 0 }
     }
 
     /// Lets the mock provider answer every call that a `[mock:hold]` prompt holds, now and from now on.
