@@ -8,12 +8,19 @@ import PostgresClient
 public struct AttemptStore: Sendable {
     let database: Database
     let spend: SpendPolicy
+    /// How old a running task's heartbeat must be before another worker may take it over:
+    /// the workers' lease. A younger one means its worker is alive (its Redis lease may have
+    /// lapsed while Redis stalled), and a second attempt would pay the provider twice.
+    let takeoverAfter: Duration
     /// The clock that decides which day and month a reservation counts against.
     let now: @Sendable () -> Date
 
-    public init(database: Database, spend: SpendPolicy = SpendPolicy(), now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        database: Database, spend: SpendPolicy = SpendPolicy(), takeoverAfter: Duration, now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.database = database
         self.spend = spend
+        self.takeoverAfter = takeoverAfter
         self.now = now
     }
 
@@ -21,19 +28,22 @@ public struct AttemptStore: Sendable {
     ///
     /// The attempt's price and images are reserved against the user's limits in the same
     /// transaction; a task that would pass a limit fails as `spend_limit_exceeded` or
-    /// `image_limit_exceeded` and is never sent to the provider. A task still marked `running` is accepted: it was
-    /// redelivered because the worker that held it stopped heartbeating, so the earlier
-    /// attempt's reservation becomes unsettled (it may have been billed). If that was its
-    /// last attempt the task fails as `worker_lost` rather than running forever; if its
-    /// owner asked to cancel, it is canceled.
+    /// `image_limit_exceeded` and is never sent to the provider. A task still marked `running`
+    /// is taken over only when its heartbeat is older than `takeoverAfter`: its worker stopped
+    /// heartbeating, so the earlier attempt's reservation becomes unsettled (it may have been
+    /// billed). A running task with a fresh heartbeat returns nil and is left to its worker. If
+    /// a takeover would be its last attempt the task fails as `worker_lost` rather than running
+    /// forever; if its owner asked to cancel, it is canceled.
     public func beginAttempt(taskID: UUID) async throws -> TaskAttempt? {
         let periods = spend.periods(at: now())
         let policy = spend
+        let takeoverMilliseconds = takeoverAfter.milliseconds
         return try await database.transaction { connection in
             let id = PostgresValue.text(taskID.uuidString)
             guard let current = try connection.query(
                 """
                 SELECT t.status, t.attempts, t.max_attempts, t.cancel_requested_at IS NOT NULL AS cancel_requested,
+                       coalesce(t.heartbeat_at > now() - $2::bigint * interval '1 millisecond', false) AS heartbeat_fresh,
                        t.user_id, t.prompt, t.model, t.size, t.quality, t.style, t.n, t.end_user, t.unit_price_micro_usd,
                        coalesce(m.accepts_response_format, true) AS accepts_response_format,
                        r.output_micro_usd_per_million IS NOT NULL AS billed_by_tokens, r.*
@@ -46,9 +56,10 @@ public struct AttemptStore: Sendable {
                 ) r ON true
                 WHERE t.id = $1 FOR UPDATE OF t
                 """,
-                [id]
+                [id, .int(takeoverMilliseconds)]
             ).first, let status = TaskStatus(rawValue: try current.string("status")), !status.isTerminal else { return nil }
             let attempts = Int(try current.int("attempts"))
+            if status == .running, try current.bool("heartbeat_fresh") { return nil }
             if status == .running {
                 try SpendLedger.resolve(taskID: taskID, attempt: attempts, as: .unsettled, on: connection)
             }

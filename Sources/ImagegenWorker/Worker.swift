@@ -1,4 +1,5 @@
 import ImagegenQueue
+import ImagegenStore
 import Logging
 
 /// Leases tasks in batches and keeps up to `concurrency` of them running at once, while
@@ -42,16 +43,19 @@ public struct Worker: Sendable {
     private let leases: LeaseKeeper
     private let stop = StopSignal()
 
-    public init(queue: TaskQueue, processor: TaskProcessor, reconciler: Reconciler, options: Options, logger: Logger) {
+    /// - Parameter heartbeats: records that this worker's attempts are alive; give it a
+    ///   PostgreSQL connection of its own, so that heartbeats never queue behind other work
+    ///   and a busy worker is not taken for a dead one (whose tasks another worker takes over).
+    public init(
+        queue: TaskQueue, processor: TaskProcessor, heartbeats: AttemptStore, reconciler: Reconciler, options: Options, logger: Logger
+    ) {
         self.queue = queue
         self.processor = processor
         self.reconciler = reconciler
         self.options = options
         self.logger = logger
         self.slots = WorkSlots(count: options.concurrency)
-        self.leases = LeaseKeeper(
-            queue: queue, attempts: processor.attempts, leaseMilliseconds: options.leaseMilliseconds, logger: logger
-        )
+        self.leases = LeaseKeeper(queue: queue, attempts: heartbeats, leaseMilliseconds: options.leaseMilliseconds, logger: logger)
     }
 
     /// Stops taking tasks and starting provider calls: tasks waiting at the gate or not yet

@@ -54,12 +54,15 @@ struct WorkerCommand: AsyncParsableCommand {
         )
         let gate = runtime.providerGate(keyIDs: provider.keyIDs)
         let leaseMilliseconds = Int64(leaseSeconds) * 1000
+        let heartbeatDatabase = Database(connectionString: configuration.databaseURL, connections: 1, logger: runtime.logger)
         let worker = Worker(
             queue: queue,
             processor: TaskProcessor(
-                attempts: AttemptStore(database: runtime.database, spend: configuration.spend), queue: queue, provider: provider,
+                attempts: AttemptStore(database: runtime.database, spend: configuration.spend, takeoverAfter: .milliseconds(leaseMilliseconds)),
+                queue: queue, provider: provider,
                 gate: gate, logger: runtime.logger
             ),
+            heartbeats: AttemptStore(database: heartbeatDatabase, takeoverAfter: .milliseconds(leaseMilliseconds)),
             reconciler: Reconciler(
                 queue: queue, recovery: RecoveryStore(database: runtime.database), backoff: configuration.backoff,
                 leaseMilliseconds: leaseMilliseconds,

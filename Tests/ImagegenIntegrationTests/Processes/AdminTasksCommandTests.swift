@@ -18,7 +18,7 @@ struct AdminTasksCommandTests {
         ]
         let (user, _) = try await UserStore(database: database).createUser(name: "dead-letter")
         let taskID = try await TaskStore(database: database).createTask(userID: user.id, maxAttempts: 1, queue: queueName)
-        let attempts = AttemptStore(database: database)
+        let attempts = AttemptStore(database: database, takeoverAfter: .zero)
         let attempt = try #require(try await attempts.beginAttempt(taskID: taskID))
         _ = try await attempts.fail(attempt, error: TaskError(code: "provider_unavailable", message: "HTTP 500 five times"), providerMayHaveBilled: false)
         let id = taskID.uuidString.lowercased()

@@ -61,15 +61,17 @@ struct OpenAIImagesProviderTests {
         #expect(failure?.httpStatus == 429)
     }
 
-    @Test("injected faults map to their codes", arguments: [
-        (FaultPlan.Fault.serverError, "provider_unavailable", true),
-        (.overloaded, "provider_unavailable", true),
-        (.malformed, "malformed_response", true),
-        (.badBase64, "invalid_image", true),
-        (.contentPolicy, "content_policy_violation", false),
-        (.quota, "provider_quota_exceeded", true),
-    ])
-    func faults(_ fault: FaultPlan.Fault, _ code: String, _ retryable: Bool) async throws {
+    @Test("injected faults map to their codes; a hostile Retry-After is bounded or ignored, never a crash", arguments: [
+        (FaultPlan.Fault.serverError, "provider_unavailable", true, nil),
+        (.overloaded, "provider_unavailable", true, nil),
+        (.malformed, "malformed_response", true, nil),
+        (.badBase64, "invalid_image", true, nil),
+        (.contentPolicy, "content_policy_violation", false, nil),
+        (.quota, "provider_quota_exceeded", true, nil),
+        (.retryAfterInfinite, "rate_limited", true, nil),
+        (.retryAfterHuge, "rate_limited", true, 30_000),
+    ] as [(FaultPlan.Fault, String, Bool, Int64?)])
+    func faults(_ fault: FaultPlan.Fault, _ code: String, _ retryable: Bool, _ retryAfter: Int64?) async throws {
         var plan = FaultPlan()
         plan.rates = [fault: 1]
         let (client, stop) = try await provider(plan)
@@ -77,6 +79,7 @@ struct OpenAIImagesProviderTests {
         let failure = await failure { () async throws(ProviderFailure) in try await client.generate(request, acceptsResponseFormat: true) }
         #expect(failure?.code == code)
         #expect(failure?.isRetryable == retryable)
+        #expect(failure?.retryAfterMilliseconds == retryAfter)
     }
 
     @Test("a hanging provider is cut off at the client's timeout and is retryable")
@@ -120,20 +123,6 @@ struct OpenAIImagesProviderTests {
         #expect(generation.images.count == 1)
         // "a kite" is 2 text tokens to the mock; a high-quality square image is 4160 output tokens.
         #expect(generation.usage == TokenUsage(textInputTokens: 2, imageInputTokens: 0, outputTokens: 4160))
-    }
-
-    @Test("hostile answers end as clear failures or bounded data, never a crash", arguments: [
-        (FaultPlan.Fault.retryAfterInfinite, "rate_limited", nil),
-        (.retryAfterHuge, "rate_limited", 30_000),
-    ] as [(FaultPlan.Fault, String, Int64?)])
-    func hostileRetryAfter(_ fault: FaultPlan.Fault, _ code: String, _ retryAfter: Int64?) async throws {
-        var plan = FaultPlan()
-        plan.rates = [fault: 1]
-        let (client, stop) = try await provider(plan)
-        defer { stop() }
-        let failure = await failure { () async throws(ProviderFailure) in try await client.generate(request, acceptsResponseFormat: true) }
-        #expect(failure?.code == code)
-        #expect(failure?.retryAfterMilliseconds == retryAfter)
     }
 
     @Test("a body past the cap, streamed without a length, fails as response_too_large and is not retried")

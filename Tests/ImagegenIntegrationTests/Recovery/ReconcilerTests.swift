@@ -28,7 +28,7 @@ struct ReconcilerTests {
         )
         let (user, _) = try await UserStore(database: database).createUser(name: "reconcile")
         return Fixture(
-            database: database, queue: queue, tasks: TaskStore(database: database), attempts: AttemptStore(database: database),
+            database: database, queue: queue, tasks: TaskStore(database: database), attempts: AttemptStore(database: database, takeoverAfter: .zero),
             reconciler: Reconciler(
                 queue: queue, recovery: RecoveryStore(database: database), backoff: BackoffPolicy(),
                 leaseMilliseconds: leaseMilliseconds, settleMilliseconds: 0, logger: TestEnvironment.logger

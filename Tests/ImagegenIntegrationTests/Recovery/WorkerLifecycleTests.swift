@@ -1,6 +1,5 @@
 import Foundation
 import ImagegenCore
-import ImagegenProviderGate
 import ImagegenQueue
 import ImagegenStore
 import ImagegenWorker
@@ -32,7 +31,7 @@ struct WorkerLifecycleTests {
         // The "dead" worker: it leases the task and starts an attempt, then never speaks again.
         let dead = TaskQueue(name: system.queue.name, url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger)
         #expect(try await dead.lease(limit: 1, leaseMilliseconds: 1_000).tasks.count == 1)
-        _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: taskID)!))
+        _ = try #require(try await AttemptStore(database: system.database, takeoverAfter: .zero).beginAttempt(taskID: UUID(uuidString: taskID)!))
 
         let worker = system.makeWorker(.init(concurrency: 2, leaseMilliseconds: 1_000, reconcileInterval: .seconds(1)))
         let running = Task { await worker.run() }
@@ -91,61 +90,5 @@ struct WorkerLifecycleTests {
         defer { again.cancel() }
         #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
         #expect(try await self.row(system, taskID).int("attempts") == 2)
-    }
-
-    @Test("a stopping worker starts no provider call: tasks at the gate go back at once, calls made finish, each task is paid once")
-    func rollingRestartPaysOnce() async throws {
-        let system = try await RunningSystem.start(worker: nil)
-        defer { Task { await system.stop() } }
-        let (_, key) = try await system.createUser()
-        // Two images now, then one a minute: two calls go out (the mock holds them), two tasks wait at the gate.
-        let stopping = system.makeWorker(
-            .init(concurrency: 4, leaseMilliseconds: 3_000, shutdownGrace: .seconds(600)), gate: GateSettings(imagesPerMinute: 1, burstImages: 2)
-        )
-        let running = Task { await stopping.run() }
-        var taskIDs: [String] = []
-        for index in 0..<4 {
-            let body = #"{"prompt": "rollout \#(index) [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
-            taskIDs.append(try #require(try await system.submit(key: key, body).json["task_id"] as? String))
-        }
-        #expect(try await eventually { try await system.providerCalls().values.reduce(0, +) == 2 })
-
-        stopping.shutdown()
-        // The two waiting at the gate go back to the queue unstarted, while the two calls are still held.
-        #expect(try await eventually { try await system.queue.depth().ready == 2 })
-        var statuses: [String: Int] = [:]
-        for taskID in taskIDs {
-            let row = try await row(system, taskID)
-            statuses[try row.string("status"), default: 0] += 1
-            if try row.string("status") == "queued" { #expect(try row.int("attempts") == 0) }
-        }
-        #expect(statuses == ["running": 2, "queued": 2])
-        #expect(try await system.providerCalls().values.reduce(0, +) == 2)
-
-        // The calls made before the stop end on their own and are kept; then the worker exits.
-        try await system.releaseHeldCalls()
-        await running.value
-        let next = system.makeWorker(.init(concurrency: 4, leaseMilliseconds: 3_000))
-        let again = Task { await next.run() }
-        defer { again.cancel() }
-        for taskID in taskIDs {
-            #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
-            #expect(try await row(system, taskID).int("charges") == 1)
-        }
-        let calls = try await system.providerCalls().filter { $0.key.hasPrefix("rollout ") }
-        let perTask = Double(calls.values.reduce(0, +)) / Double(taskIDs.count)
-        print("rolling restart: provider calls per task \(String(format: "%.2f", perTask)) over \(taskIDs.count) tasks")
-        #expect(calls.count == 4)
-        #expect(calls.values.allSatisfy { $0 == 1 })
-    }
-
-    /// Polls `condition` until it holds; false after `timeout`, a liveness guard.
-    private func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { return false }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return true
     }
 }

@@ -12,7 +12,7 @@ struct SpendAPITests {
         let (user, key) = try await system.createUser()
         try await UserStore(database: system.database).setLimits(userID: user.id, UserLimits(dailySpend: MicroDollars(50_000)))
         let first = try #require(try await system.submit(key: key, #"{"prompt": "fits"}"#).json["task_id"] as? String)
-        _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: first)!))
+        _ = try #require(try await AttemptStore(database: system.database, takeoverAfter: .zero).beginAttempt(taskID: UUID(uuidString: first)!))
 
         let refused = try await system.submit(key: key, #"{"prompt": "does not fit"}"#)
         #expect(refused.status == 402)
@@ -35,7 +35,7 @@ struct SpendAPITests {
         let (user, key) = try await system.createUser()
         try await UserStore(database: system.database).setLimits(userID: user.id, UserLimits(dailySpend: MicroDollars(1_000_000)))
         let taskID = try #require(try await system.submit(key: key, #"{"prompt": "count me"}"#).json["task_id"] as? String)
-        _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: taskID)!))
+        _ = try #require(try await AttemptStore(database: system.database, takeoverAfter: .zero).beginAttempt(taskID: UUID(uuidString: taskID)!))
 
         let result = try await system.request("GET", "/me/usage", key: key)
         #expect(result.status == 200)
@@ -62,7 +62,7 @@ struct SpendAPITests {
         let (user, key) = try await system.createUser()
         try await UserStore(database: system.database).setLimits(userID: user.id, UserLimits(hourlyImages: 3))
         let first = try #require(try await system.submit(key: key, #"{"prompt": "two", "model": "dall-e-2", "n": 2}"#).json["task_id"] as? String)
-        _ = try #require(try await AttemptStore(database: system.database).beginAttempt(taskID: UUID(uuidString: first)!))
+        _ = try #require(try await AttemptStore(database: system.database, takeoverAfter: .zero).beginAttempt(taskID: UUID(uuidString: first)!))
 
         let refused = try await system.submit(key: key, #"{"prompt": "two more", "model": "dall-e-2", "n": 2}"#)
         #expect(refused.status == 429)

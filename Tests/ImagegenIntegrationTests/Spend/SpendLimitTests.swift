@@ -37,7 +37,7 @@ struct SpendLimitTests {
         let (user, _) = try await UserStore(database: database).createUser(name: "limited", limits: limits)
         return Fixture(
             database: database, tasks: TaskStore(database: database),
-            attempts: AttemptStore(database: database, now: { clock.now }),
+            attempts: AttemptStore(database: database, takeoverAfter: .zero, now: { clock.now }),
             spend: SpendStore(database: database, policy: SpendPolicy(), now: { clock.now }), userID: user.id
         )
     }

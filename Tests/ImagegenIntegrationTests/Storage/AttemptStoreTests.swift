@@ -35,7 +35,7 @@ struct AttemptStoreTests {
         let (user, _) = try await UserStore(database: database).createUser(name: "fence")
         let tasks = TaskStore(database: database)
         let taskID = try await tasks.createTask(userID: user.id, maxAttempts: maxAttempts)
-        return Fixture(database: database, attempts: AttemptStore(database: database), tasks: tasks, userID: user.id, taskID: taskID)
+        return Fixture(database: database, attempts: AttemptStore(database: database, takeoverAfter: .zero), tasks: tasks, userID: user.id, taskID: taskID)
     }
 
     private let image = StoredImage(mediaType: "image/png", bytes: [1, 2, 3], revisedPrompt: nil)
@@ -68,6 +68,27 @@ struct AttemptStoreTests {
         #expect(try await f.attempts.complete(crashed, images: [image], usage: nil) == .superseded)
         #expect(try await f.attempts.complete(redelivered, images: [image], usage: nil) == .recorded)
         #expect(try await f.row().int("charged_attempt") == Int64(redelivered.attempt))
+    }
+
+    @Test("a running task whose heartbeat is younger than a lease is left to its worker; once it is older, it is taken over")
+    func takeoverOnlyOfTheDead() async throws {
+        let f = try await fixture()
+        let guarded = AttemptStore(database: f.database, takeoverAfter: .seconds(60))
+        let alive = try #require(try await guarded.beginAttempt(taskID: f.taskID))
+        // The heartbeat is seconds old at most: the worker is alive, so no second attempt and no unsettled reservation.
+        #expect(try await guarded.beginAttempt(taskID: f.taskID) == nil)
+        #expect(try await f.row().string("status") == "running")
+        #expect(try await f.row().int("attempts") == 1)
+        #expect(try await f.attempts.complete(alive, images: [image], usage: nil) == .recorded)
+
+        let other = try await f.tasks.createTask(userID: f.userID, maxAttempts: 3)
+        let dead = try #require(try await guarded.beginAttempt(taskID: other))
+        // The test moves the heartbeat back past the lease, as a worker that stopped beating would leave it.
+        try await f.database.run { connection in
+            try connection.query("UPDATE tasks SET heartbeat_at = now() - interval '61 seconds' WHERE id = $1", [.text(other.uuidString)])
+        }
+        let takeover = try #require(try await guarded.beginAttempt(taskID: other))
+        #expect(takeover.attempt == dead.attempt + 1)
     }
 
     @Test("a task whose last attempt's worker died fails as worker_lost instead of running forever")

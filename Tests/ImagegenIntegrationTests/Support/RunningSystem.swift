@@ -104,7 +104,15 @@ final class RunningSystem: Sendable {
         let logger = TestEnvironment.logger
         return Worker(
             queue: queue,
-            processor: TaskProcessor(attempts: AttemptStore(database: database), queue: queue, provider: provider, gate: gate, logger: logger),
+            processor: TaskProcessor(
+                attempts: AttemptStore(database: database, takeoverAfter: .milliseconds(options.leaseMilliseconds)), queue: queue,
+                provider: provider, gate: gate, logger: logger
+            ),
+            // A connection of the worker's own, as `imagegen worker` has: heartbeats never wait behind other tests' queries.
+            heartbeats: AttemptStore(
+                database: Database(connectionString: try! TestEnvironment.databaseURL(), connections: 1, logger: logger),
+                takeoverAfter: .milliseconds(options.leaseMilliseconds)
+            ),
             reconciler: Reconciler(
                 queue: queue, recovery: RecoveryStore(database: database), backoff: backoff,
                 leaseMilliseconds: options.leaseMilliseconds, settleMilliseconds: 200, logger: logger

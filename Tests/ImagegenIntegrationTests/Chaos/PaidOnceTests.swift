@@ -1,0 +1,219 @@
+import Foundation
+import ImagegenCore
+import ImagegenProviderGate
+import ImagegenWorker
+import PostgresClient
+import RedisClient
+import Testing
+
+/// The ways a task could be paid for twice or lost that no random chaos reliably hits, each
+/// made to happen on purpose and checked by the mock provider's count of calls per task.
+@Suite("Chaos, on purpose: a rollout, a stalled Redis and hostile answers cost one provider call per task")
+struct PaidOnceTests {
+    private func row(_ system: RunningSystem, _ taskID: String) async throws -> PostgresRow {
+        try await system.database.run { connection in
+            try connection.query(
+                """
+                SELECT t.status, t.attempts, (SELECT count(*) FROM charges c WHERE c.task_id = t.id) AS charges,
+                       (SELECT count(*) FROM task_images i WHERE i.task_id = t.id) AS images
+                FROM tasks t WHERE t.id = $1
+                """,
+                [.text(taskID)]
+            )
+        }.first!
+    }
+
+    @Test("a stopping worker starts no provider call: tasks at the gate go back at once, calls made finish, each task is paid once")
+    func rollingRestartPaysOnce() async throws {
+        let system = try await RunningSystem.start(worker: nil)
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser()
+        // Two images now, then one a minute: two calls go out (the mock holds them), two tasks wait at the gate.
+        let stopping = system.makeWorker(
+            .init(concurrency: 4, leaseMilliseconds: 3_000, shutdownGrace: .seconds(600)), gate: GateSettings(imagesPerMinute: 1, burstImages: 2)
+        )
+        let running = Task { await stopping.run() }
+        var taskIDs: [String] = []
+        for index in 0..<4 {
+            let body = #"{"prompt": "rollout \#(index) [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
+            taskIDs.append(try #require(try await system.submit(key: key, body).json["task_id"] as? String))
+        }
+        #expect(try await eventually { try await system.providerCalls().values.reduce(0, +) == 2 })
+
+        stopping.shutdown()
+        // The two waiting at the gate go back to the queue unstarted, while the two calls are still held.
+        #expect(try await eventually { try await system.queue.depth().ready == 2 })
+        var statuses: [String: Int] = [:]
+        for taskID in taskIDs {
+            let row = try await row(system, taskID)
+            statuses[try row.string("status"), default: 0] += 1
+            if try row.string("status") == "queued" { #expect(try row.int("attempts") == 0) }
+        }
+        #expect(statuses == ["running": 2, "queued": 2])
+        #expect(try await system.providerCalls().values.reduce(0, +) == 2)
+
+        // The calls made before the stop end on their own and are kept; then the worker exits.
+        try await system.releaseHeldCalls()
+        await running.value
+        let next = system.makeWorker(.init(concurrency: 4, leaseMilliseconds: 3_000))
+        let again = Task { await next.run() }
+        defer { again.cancel() }
+        for taskID in taskIDs {
+            #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
+            #expect(try await row(system, taskID).int("charges") == 1)
+        }
+        let calls = try await system.providerCalls().filter { $0.key.hasPrefix("rollout ") }
+        let perTask = Double(calls.values.reduce(0, +)) / Double(taskIDs.count)
+        print("rolling restart: provider calls per task \(String(format: "%.2f", perTask)) over \(taskIDs.count) tasks")
+        #expect(calls.count == 4)
+        #expect(calls.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test("Redis stalled longer than a lease while calls are in flight: nobody takes over a live task")
+    func redisStallPaysOnce() async throws {
+        let redis = try PrivateRedis()
+        defer { redis.stop() }
+        // Leases of 5 s, heartbeats every 1.7 s, against a stall of 7 s: every Redis lease lapses during it.
+        let options = Worker.Options(concurrency: 4, leaseMilliseconds: 5_000, reconcileInterval: .seconds(1))
+        let system = try await RunningSystem.start(worker: options, redisURL: redis.url)
+        defer { Task { await system.stop() } }
+        let second = system.makeWorker(options)
+        let running = Task { await second.run() }
+        defer { running.cancel() }
+        let (_, key) = try await system.createUser()
+        var taskIDs: [String] = []
+        for index in 0..<6 {
+            let body = #"{"prompt": "stall \#(index) [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
+            taskIDs.append(try #require(try await system.submit(key: key, body).json["task_id"] as? String))
+        }
+        #expect(try await eventually { try await system.providerCalls().filter { $0.key.hasPrefix("stall ") }.count == 6 })
+
+        try await redis.stall(seconds: 7)
+        // Once Redis answers again, lapsed leases are renewed or reaped and retaken; a worker that retakes a task
+        // finds its heartbeat in PostgreSQL fresh and leaves it to the worker whose call is in flight, which claims it back.
+        let queue = system.queue
+        #expect(try await eventually {
+            let stats = try await queue.stats()
+            return stats.inflight == 6 && stats.expiredLeases == 0 && stats.ready == 0
+        })
+        try await system.releaseHeldCalls()
+        for taskID in taskIDs {
+            #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
+            let row = try await row(system, taskID)
+            #expect(try row.int("attempts") == 1)
+            #expect(try row.int("charges") == 1)
+        }
+        let calls = try await system.providerCalls().filter { $0.key.hasPrefix("stall ") }
+        let perTask = Double(calls.values.reduce(0, +)) / Double(taskIDs.count)
+        print("Redis stalled past a lease: provider calls per task \(String(format: "%.2f", perTask)) over \(taskIDs.count) tasks")
+        #expect(calls.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test("a lease that lapses while its worker lives: the worker that retakes the task leaves it to the live one")
+    func lapsedLeaseOfALiveWorker() async throws {
+        // One worker holds the calls; the test then makes their Redis leases lapse, as a stall or a lost heartbeat
+        // would, and wakes a second worker, which reaps and retakes them at once.
+        let options = Worker.Options(concurrency: 4, leaseMilliseconds: 5_000, reconcileInterval: .seconds(1))
+        let system = try await RunningSystem.start(worker: options)
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser()
+        var taskIDs: [String] = []
+        for index in 0..<4 {
+            let body = #"{"prompt": "lapsed \#(index) [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
+            taskIDs.append(try #require(try await system.submit(key: key, body).json["task_id"] as? String))
+        }
+        #expect(try await eventually { try await system.providerCalls().filter { $0.key.hasPrefix("lapsed ") }.count == 4 })
+        let second = system.makeWorker(options)
+        let running = Task { await second.run() }
+        defer { running.cancel() }
+
+        let redis = RedisConnection(url: system.redisURL, logger: TestEnvironment.logger)
+        let inflight = "imagegen:{\(system.queue.name)}:inflight"
+        for taskID in taskIDs {
+            #expect(try redis.command(["ZADD", inflight, "XX", "CH", "1", taskID.uppercased()]).integer == 1)
+        }
+        try redis.command(["LPUSH", "imagegen:{\(system.queue.name)}:wakeups", "1"])
+        #expect(try await eventually { try await system.queue.stats().expiredLeases == 0 })
+
+        try await system.releaseHeldCalls()
+        for taskID in taskIDs {
+            #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
+            let row = try await row(system, taskID)
+            #expect(try row.int("attempts") == 1)
+            #expect(try row.int("charges") == 1)
+        }
+        let calls = try await system.providerCalls().filter { $0.key.hasPrefix("lapsed ") }
+        print("lease lapsed under a live worker: provider calls per task \(String(format: "%.2f", Double(calls.values.reduce(0, +)) / 4))")
+        #expect(calls.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test("hostile provider answers: the worker lives, and each task succeeds or fails with a clear code, paid once")
+    func hostileAnswers() async throws {
+        let system = try await RunningSystem.start()
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser()
+        let cases: [(prompt: String, status: String, code: String?, images: Int64)] = [
+            ("retry after inf [mock:429_infx1]", "succeeded", nil, 1),
+            ("retry after 1e19 [mock:429_hugex1]", "succeeded", nil, 1),
+            ("fifty megabytes [mock:huge_body]", "failed", "response_too_large", 0),
+            ("eleven for one [mock:extra_images]", "succeeded", nil, 1),
+            ("negative tokens [mock:negative_tokens]", "failed", "malformed_response", 0),
+            ("plain after all that", "succeeded", nil, 1),
+        ]
+        var calls = 0
+        for (prompt, status, code, images) in cases {
+            let body = #"{"prompt": "\#(prompt)", "model": "dall-e-2", "size": "256x256"}"#
+            let taskID = try #require(try await system.submit(key: key, body).json["task_id"] as? String)
+            let done = try await system.waitForTerminal(taskID: taskID, key: key)
+            #expect(done.json["status"] as? String == status, "\(prompt)")
+            #expect((done.json["error"] as? [String: Any])?["code"] as? String == code, "\(prompt)")
+            #expect(try await row(system, taskID).int("images") == images, "\(prompt)")
+            calls += try await system.providerCalls()[prompt] ?? 0
+        }
+        // A refused or broken answer costs one more call; a final one none: 2 + 2 + 1 + 1 + 3 + 1.
+        print("hostile answers: \(calls) provider calls for \(cases.count) tasks")
+        #expect(calls == 10)
+    }
+}
+
+/// A Redis server of one test's own, on a free port, so that it can be stalled without
+/// stalling every other test.
+private final class PrivateRedis: Sendable {
+    let port: Int
+    private let server: Process
+
+    var url: RedisURL {
+        get throws { try RedisURL(parsing: "redis://127.0.0.1:\(port)/0") }
+    }
+
+    init() throws {
+        port = try ChildProcess.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        server.arguments = [
+            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "local",
+        ]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        self.server = server
+        let connection = RedisConnection(url: try url, logger: TestEnvironment.logger)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? connection.command(["PING"])) == nil {
+            guard ContinuousClock.now < deadline else { throw TestEnvironment.Missing(description: "redis-server did not start on \(port)") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    /// Makes the server answer nothing for `seconds` (DEBUG SLEEP), and returns once it answers again.
+    func stall(seconds: Int) async throws {
+        let result = try await ChildProcess.run(
+            ["-p", String(port), "DEBUG", "SLEEP", String(seconds)], environment: [:], executable: URL(fileURLWithPath: "/usr/bin/redis-cli")
+        )
+        guard result.output.contains("OK") else { throw TestEnvironment.Missing(description: "DEBUG SLEEP failed: \(result.output)\(result.error)") }
+    }
+
+    func stop() {
+        server.terminate()
+    }
+}
