@@ -38,17 +38,17 @@ struct TaskRoutes: Sendable {
         let userID = try await users.authenticate(request)
         let taskID = try taskID(in: context)
         let wait = try QueryParameters(request).integer("wait", in: 0...Self.maxWaitSeconds) ?? 0
-        guard wait > 0 else { return try statusResponse(try await snapshot(taskID, of: userID)) }
+        guard wait > 0 else { return try await statusResponse(try await snapshot(taskID, of: userID)) }
         let watch = changes.watch(taskID)
         defer { watch.close() }
-        let first = try await snapshot(taskID, of: userID, withImages: false)
-        guard !first.status.isTerminal else { return try statusResponse(try await snapshot(taskID, of: userID)) }
+        let first = try await snapshot(taskID, of: userID)
+        guard !first.status.isTerminal else { return try await statusResponse(first) }
         let deadline = ContinuousClock.now + .seconds(wait)
         while case let remaining = deadline - ContinuousClock.now, remaining > .zero, await watch.nextChange(within: remaining) {
-            let current = try await snapshot(taskID, of: userID, withImages: false)
+            let current = try await snapshot(taskID, of: userID)
             if current.status != first.status { break }
         }
-        return try statusResponse(try await snapshot(taskID, of: userID))
+        return try await statusResponse(try await snapshot(taskID, of: userID))
     }
 
     /// Server-Sent Events: one `status` event now and one at every change, until the task ends.
@@ -58,7 +58,7 @@ struct TaskRoutes: Sendable {
         let watch = changes.watch(taskID)
         let first: TaskSnapshot
         do {
-            first = try await snapshot(taskID, of: userID, withImages: false)
+            first = try await snapshot(taskID, of: userID)
         } catch {
             watch.close()
             throw error
@@ -71,12 +71,12 @@ struct TaskRoutes: Sendable {
             var sent: (status: TaskStatus, attempts: Int, cancelRequested: Bool)?
             while true {
                 if sent.map({ $0 != (current.status, current.attempts, current.cancelRequested) }) ?? true {
-                    try await writer.write(ServerSentEvent.status(TaskStatusBody(current, inlineImages: false)))
+                    try await writer.write(ServerSentEvent.status(TaskStatusBody(current)))
                     sent = (current.status, current.attempts, current.cancelRequested)
                 }
                 if current.status.isTerminal { break }
                 if await watch.nextChange(within: Self.keepAliveInterval) {
-                    guard let next = try await tasks.snapshot(taskID: taskID, userID: userID, withImages: false) else { break }
+                    guard let next = try await tasks.snapshot(taskID: taskID, userID: userID) else { break }
                     current = next
                 } else {
                     try await writer.write(ServerSentEvent.keepAlive)
@@ -107,7 +107,7 @@ struct TaskRoutes: Sendable {
         }
         let page = try await tasks.list(userID: userID, status: status, after: after, limit: limit)
         return try JSONResponse.make(status: .ok, body: TaskListBody(
-            tasks: page.tasks.map { TaskStatusBody($0, inlineImages: false) },
+            tasks: page.tasks.map { TaskStatusBody($0) },
             next_cursor: Nullable(page.nextPage.map(TaskListCursor.encode))
         ))
     }
@@ -158,21 +158,24 @@ struct TaskRoutes: Sendable {
         case .requested:
             context.logger.info("cancel requested for a running task", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
         }
-        return try statusResponse(try await snapshot(taskID, of: userID))
+        return try await statusResponse(try await snapshot(taskID, of: userID))
     }
 
-    private func snapshot(_ taskID: UUID, of userID: UUID, withImages: Bool = true) async throws -> TaskSnapshot {
-        guard let snapshot = try await tasks.snapshot(taskID: taskID, userID: userID, withImages: withImages) else {
+    private func snapshot(_ taskID: UUID, of userID: UUID) async throws -> TaskSnapshot {
+        guard let snapshot = try await tasks.snapshot(taskID: taskID, userID: userID) else {
             throw APIError.taskNotFound
         }
         return snapshot
     }
 
-    private func statusResponse(_ snapshot: TaskSnapshot) throws -> Response {
-        try JSONResponse.make(
-            status: .ok, body: TaskStatusBody(snapshot, inlineImages: true),
-            headers: snapshot.status.isTerminal ? [:] : [.retryAfter: String(Self.pollAfterSeconds)]
-        )
+    /// The status answer; a succeeded task's images go inline as `images[].b64_json`, streamed.
+    private func statusResponse(_ snapshot: TaskSnapshot) async throws -> Response {
+        let body = TaskStatusBody(snapshot)
+        let headers: HTTPFields = snapshot.status.isTerminal ? [:] : [.retryAfter: String(Self.pollAfterSeconds)]
+        guard TaskStatusBody.hasImages(snapshot), snapshot.imageCount > 0 else {
+            return try JSONResponse.make(status: .ok, body: body, headers: headers)
+        }
+        return try body.responseWithInlineImages(try await tasks.imageDescriptions(taskID: snapshot.taskID), from: tasks)
     }
 
     private func taskID(in context: BasicRequestContext) throws -> UUID {

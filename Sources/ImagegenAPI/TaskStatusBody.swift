@@ -8,13 +8,6 @@ struct TaskStatusBody: Encodable {
         let message: String
     }
 
-    struct ImageBody: Encodable {
-        let b64_json: String
-        let revised_prompt: String?
-        let media_type: String
-        let url: String
-    }
-
     let task_id: String
     let status: String
     let model: String
@@ -35,13 +28,11 @@ struct TaskStatusBody: Encodable {
     let cost_micro_usd: Int64?
     /// Where each image can be fetched by itself, once the task succeeded.
     let image_urls: [String]?
-    /// The images inline, in the status answer only.
-    let images: [ImageBody]?
     /// Present once retention deleted the images.
     let images_purged_at: String?
 
-    /// - Parameter inlineImages: carry the images themselves, which needs a snapshot taken with them.
-    init(_ snapshot: TaskSnapshot, inlineImages: Bool) {
+    /// The images themselves go only into the status answer, streamed (`TaskStatusBody+inlineImages.swift`).
+    init(_ snapshot: TaskSnapshot) {
         let id = snapshot.taskID.uuidString.lowercased()
         task_id = id
         status = snapshot.status.rawValue
@@ -60,19 +51,12 @@ struct TaskStatusBody: Encodable {
         cancel_requested = snapshot.cancelRequested && !snapshot.status.isTerminal ? true : nil
         cost_usd = snapshot.cost?.usd
         cost_micro_usd = snapshot.cost?.value
-        let urls = snapshot.status == .succeeded && snapshot.imagesPurgedAt == nil
-            ? (0..<snapshot.imageCount).map { Self.imageURL(taskID: id, position: $0) }
-            : nil
-        image_urls = urls
-        images = inlineImages && urls != nil
-            ? snapshot.images.enumerated().map { position, image in
-                ImageBody(
-                    b64_json: Data(image.bytes).base64EncodedString(), revised_prompt: image.revisedPrompt, media_type: image.mediaType,
-                    url: Self.imageURL(taskID: id, position: position)
-                )
-            }
-            : nil
+        image_urls = Self.hasImages(snapshot) ? (0..<snapshot.imageCount).map { Self.imageURL(taskID: id, position: $0) } : nil
         images_purged_at = snapshot.imagesPurgedAt
+    }
+
+    static func hasImages(_ snapshot: TaskSnapshot) -> Bool {
+        snapshot.status == .succeeded && snapshot.imagesPurgedAt == nil
     }
 
     static func imageURL(taskID: String, position: Int) -> String {

@@ -62,8 +62,14 @@ public struct TaskSnapshot: Sendable {
     public let imageCount: Int
     /// When retention deleted the task's images, if it did.
     public let imagesPurgedAt: String?
-    /// The images themselves, when they were asked for.
-    public let images: [StoredImage]
+}
+
+/// A stored image without its bytes: what an answer needs to stream them a slice at a time.
+public struct StoredImageDescription: Sendable, Equatable {
+    public let position: Int
+    public let mediaType: String
+    public let revisedPrompt: String?
+    public let byteCount: Int
 }
 
 /// Where a page of a task list ends: the next page starts after this task.

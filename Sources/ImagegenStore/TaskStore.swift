@@ -120,30 +120,44 @@ public struct TaskStore: Sendable {
     }
 
     /// The task as its owner sees it, or nil when it does not exist or belongs to someone else.
-    ///
-    /// - Parameter withImages: load the image bytes of a succeeded task, not only their number.
-    public func snapshot(taskID: UUID, userID: UUID, withImages: Bool = true) async throws -> TaskSnapshot? {
-        let (taskRows, imageRows) = try await database.run { connection -> (PostgresRows, PostgresRows?) in
-            let task = try connection.query(
+    /// Image bytes are never part of it: `imageDescriptions` and `imageSlice` read them.
+    public func snapshot(taskID: UUID, userID: UUID) async throws -> TaskSnapshot? {
+        let rows = try await database.run { connection in
+            try connection.query(
                 "\(Self.snapshotQuery) WHERE t.id = $1 AND t.user_id = $2", [.text(taskID.uuidString), .text(userID.uuidString)]
             )
-            guard withImages, let row = task.first, try row.int("image_count") > 0 else { return (task, nil) }
-            let images = try connection.query(
-                "SELECT media_type, bytes, revised_prompt FROM task_images WHERE task_id = $1 ORDER BY position",
-                [.text(taskID.uuidString)],
+        }
+        return try rows.first.map(TaskSnapshot.init)
+    }
+
+    /// The task's stored images in order, without their bytes.
+    public func imageDescriptions(taskID: UUID) async throws -> [StoredImageDescription] {
+        try await database.run { connection in
+            try connection.query(
+                """
+                SELECT position, media_type, revised_prompt, octet_length(bytes) AS byte_count
+                FROM task_images WHERE task_id = $1 ORDER BY position
+                """,
+                [.text(taskID.uuidString)]
+            )
+        }.map { row in
+            StoredImageDescription(
+                position: Int(try row.int("position")), mediaType: try row.string("media_type"),
+                revisedPrompt: try row.optionalString("revised_prompt"), byteCount: Int(try row.int("byte_count"))
+            )
+        }
+    }
+
+    /// `length` bytes of one image from `offset`, or nil when the image is gone (purged meanwhile).
+    /// Reading a slice at a time keeps a large answer's memory to one slice, however many read it at once.
+    public func imageSlice(taskID: UUID, position: Int, offset: Int, length: Int) async throws -> [UInt8]? {
+        try await database.run { connection in
+            try connection.query(
+                "SELECT substring(bytes FROM $3 FOR $4) AS slice FROM task_images WHERE task_id = $1 AND position = $2",
+                [.text(taskID.uuidString), .int(position), .int(offset + 1), .int(length)],
                 binaryResult: true
             )
-            return (task, images)
-        }
-        guard let row = taskRows.first else { return nil }
-        let images = try imageRows?.map { image in
-            StoredImage(
-                mediaType: try image.string("media_type"),
-                bytes: try image.optionalBytes("bytes") ?? [],
-                revisedPrompt: try image.optionalString("revised_prompt")
-            )
-        } ?? []
-        return try TaskSnapshot(row, images: images)
+        }.first.map { try $0.optionalBytes("slice") ?? [] }
     }
 
     /// One page of the owner's tasks, newest first, without image bytes.
@@ -168,7 +182,7 @@ public struct TaskStore: Sendable {
                 ]
             )
         }
-        let snapshots = try rows.map { try TaskSnapshot($0, images: []) }
+        let snapshots = try rows.map(TaskSnapshot.init)
         let page = Array(snapshots.prefix(limit))
         let next = snapshots.count > limit ? page.last.map { TaskPagePosition(taskID: $0.taskID, createdMicroseconds: $0.createdMicroseconds) } : nil
         return TaskPage(tasks: page, nextPage: next)
@@ -209,7 +223,7 @@ public struct TaskStore: Sendable {
 }
 
 extension TaskSnapshot {
-    init(_ row: PostgresRow, images: [StoredImage]) throws {
+    init(_ row: PostgresRow) throws {
         guard let taskID = UUID(uuidString: try row.string("id")), let status = TaskStatus(rawValue: try row.string("status")) else {
             throw PostgresError(.decoding, "unknown task id or status")
         }
@@ -232,8 +246,7 @@ extension TaskSnapshot {
             cancelRequested: try row.bool("cancel_requested"),
             cost: try row.optionalInt("amount_micro_usd").map(MicroDollars.init),
             imageCount: Int(try row.int("image_count")),
-            imagesPurgedAt: try row.optionalString("images_purged_at"),
-            images: images
+            imagesPurgedAt: try row.optionalString("images_purged_at")
         )
     }
 }

@@ -26,6 +26,14 @@ final class ChildProcess: @unchecked Sendable {
     var log: String { (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "" }
     var isRunning: Bool { process.isRunning }
 
+    /// The most memory the process has held resident so far (VmHWM), in bytes.
+    var peakResidentBytes: Int? {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
+        return kilobytes * 1024
+    }
+
     /// Sends SIGTERM and waits up to `timeout` for the process to end; returns its exit status.
     func terminate(timeout: Duration = .seconds(10)) async -> Int32? {
         process.terminate()
