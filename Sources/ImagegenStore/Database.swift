@@ -37,6 +37,12 @@ public final class Database: Sendable {
         (error as? PostgresError)?.kind == .connection
     }
 
+    /// Whether the same transaction may succeed if run again: PostgreSQL was unreachable, or it
+    /// gave up on this try (serialization failure, deadlock, lock or statement timeout).
+    public static func isTransient(_ error: any Error) -> Bool {
+        (error as? PostgresError)?.isTransient == true
+    }
+
     /// Runs `body` in one transaction on one connection.
     @discardableResult
     public func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> Result) async throws -> Result {

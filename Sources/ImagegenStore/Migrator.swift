@@ -61,6 +61,14 @@ public struct Migrator: Sendable {
     public func migrate(_ database: Database) async throws -> [String] {
         let migrations = self.migrations
         return try await database.run { connection in
+            // A migration may rewrite a large table, and another process's run may hold the lock for
+            // as long: neither is a hang, so this session lifts the usual statement and lock timeouts.
+            try connection.query("SET statement_timeout = 0")
+            try connection.query("SET lock_timeout = 0")
+            defer {
+                _ = try? connection.query("RESET statement_timeout")
+                _ = try? connection.query("RESET lock_timeout")
+            }
             try connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
             defer { _ = try? connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))") }
             try connection.query("""

@@ -181,9 +181,10 @@ public struct TaskProcessor: Sendable {
         }
     }
 
-    /// Records an outcome, retrying while PostgreSQL is briefly away (a restart, a failover):
-    /// the heartbeat keeps the lease meanwhile, so a result the provider was paid for is kept
-    /// instead of being lost with a lapsed lease and paid for again.
+    /// Records an outcome, retrying while PostgreSQL is briefly away (a restart, a failover) or
+    /// gives up on a try (serialization failure, deadlock, lock timeout): the heartbeat keeps
+    /// the lease meanwhile, so a result the provider was paid for is kept instead of being
+    /// lost with a lapsed lease and paid for again.
     private func persist(
         _ record: @Sendable () async throws -> AttemptOutcome, logger: Logger
     ) async throws -> AttemptOutcome {
@@ -192,8 +193,8 @@ public struct TaskProcessor: Sendable {
         while true {
             do {
                 return try await record()
-            } catch where Database.isUnavailable(error) && ContinuousClock.now + .milliseconds(pauseMilliseconds) < deadline {
-                logger.warning("PostgreSQL is unreachable; will record the attempt's outcome when it is back: \(error)")
+            } catch where Database.isTransient(error) && ContinuousClock.now + .milliseconds(pauseMilliseconds) < deadline {
+                logger.warning("cannot record the attempt's outcome yet; trying again: \(error)")
                 // Not cancellable: a worker that is shutting down still keeps what it was paid for.
                 await withCheckedContinuation { continuation in
                     DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(pauseMilliseconds)) { continuation.resume() }

@@ -146,7 +146,7 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(connection)
             self.connection = nil
         }
-        guard let fresh = PQconnectdb(connectionString) else {
+        guard let fresh = Self.connect(connectionString) else {
             throw PostgresError(.connection, "cannot allocate a connection")
         }
         guard PQstatus(fresh) == CONNECTION_OK else {
@@ -161,6 +161,26 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         hasConnectedBefore = true
         return fresh
+    }
+
+    /// Settings every connection gets unless its connection string says otherwise: a server
+    /// that does not answer, a peer that vanished, a statement or a lock wait that never ends,
+    /// and a transaction left open all end in an error instead of a hang.
+    static let defaults: [(String, String)] = [
+        ("connect_timeout", "5"),
+        ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+        ("options", "-c statement_timeout=60s -c lock_timeout=10s -c idle_in_transaction_session_timeout=60s"),
+    ]
+
+    /// `defaults` first, then the connection string expanded over them: what it sets wins.
+    private static func connect(_ connectionString: String) -> OpaquePointer? {
+        let entries = defaults + [("dbname", connectionString)]
+        let keywords = entries.map { strdup($0.0) }
+        let values = entries.map { strdup($0.1) }
+        defer { (keywords + values).forEach { free($0) } }
+        let keywordPointers = keywords.map { UnsafePointer($0) } + [nil]
+        let valuePointers = values.map { UnsafePointer($0) } + [nil]
+        return PQconnectdbParams(keywordPointers, valuePointers, 1)
     }
 
     /// A lost connection is a `.connection` error, so callers can tell it from a rejected statement.

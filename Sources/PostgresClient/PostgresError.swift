@@ -25,4 +25,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     }
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
+
+    /// The same work may succeed if tried again: the connection broke, or the server gave up
+    /// on this try (serialization failure, deadlock, lock or statement timeout).
+    public var isTransient: Bool {
+        kind == .connection || ["40001", "40P01", "55P03", "57014"].contains(sqlState ?? "")
+    }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import ImagegenCore
+import ImagegenProvider
 import ImagegenProviderGate
+import ImagegenStore
 import ImagegenWorker
 import PostgresClient
 import RedisClient
@@ -145,6 +147,45 @@ struct PaidOnceTests {
         let calls = try await system.providerCalls().filter { $0.key.hasPrefix("lapsed ") }
         print("lease lapsed under a live worker: provider calls per task \(String(format: "%.2f", Double(calls.values.reduce(0, +)) / 4))")
         #expect(calls.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test("a paid result whose recording meets a lock timeout is recorded on a later try, not paid again")
+    func lockTimeoutWhileRecording() async throws {
+        let system = try await RunningSystem.start(worker: nil)
+        defer { Task { await system.stop() } }
+        // The worker's connections give up on a lock after 200 ms; the test holds the task's row for longer.
+        let impatient = Database(
+            connectionString: try TestEnvironment.databaseURL() + "?options=-c%20lock_timeout%3D200", connections: 2, logger: TestEnvironment.logger
+        )
+        let provider = OpenAIImagesProvider(
+            client: system.client, baseURL: system.providerBaseURL, apiKeys: ["sk-test"], timeoutMilliseconds: 60_000
+        )
+        let worker = RunningSystem.makeWorker(
+            queue: system.queue, database: impatient, provider: provider, gate: system.gate(keyIDs: provider.keyIDs),
+            options: .init(concurrency: 2, leaseMilliseconds: 3_000)
+        )
+        let running = Task { await worker.run() }
+        defer { running.cancel() }
+        let (_, key) = try await system.createUser()
+        let body = #"{"prompt": "locked out [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
+        let taskID = try #require(try await system.submit(key: key, body).json["task_id"] as? String)
+        #expect(try await eventually { try await system.providerCalls()["locked out [mock:hold]"] == 1 })
+
+        let holder = PostgresConnection(connectionString: try TestEnvironment.databaseURL(), logger: TestEnvironment.logger)
+        try holder.query("BEGIN")
+        try holder.query("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", [.text(taskID)])
+        try await system.releaseHeldCalls()
+        // Several lock timeouts' worth; the recording keeps trying meanwhile (a lower bound: a slow machine tries fewer times).
+        try await Task.sleep(for: .milliseconds(1_500))
+        try holder.query("COMMIT")
+
+        #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
+        let row = try await row(system, taskID)
+        #expect(try row.int("attempts") == 1)
+        #expect(try row.int("charges") == 1)
+        let calls = try await system.providerCalls()["locked out [mock:hold]"] ?? 0
+        print("lock timeout while recording: provider calls per task \(String(format: "%.2f", Double(calls)))")
+        #expect(calls == 1)
     }
 
     @Test("hostile provider answers: the worker lives, and each task succeeds or fails with a clear code, paid once")
