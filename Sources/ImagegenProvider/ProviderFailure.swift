@@ -45,12 +45,13 @@ public struct ProviderFailure: Error, Sendable, Equatable, CustomStringConvertib
             ProviderFailure(code: code, message: text, isRetryable: true, retryAfterMilliseconds: retryAfterMilliseconds, httpStatus: status)
         }
         switch (status, errorCode) {
-        case (_, "content_policy_violation"):
+        // gpt-image models say moderation_blocked, DALL-E content_policy_violation: one final code for both.
+        case (_, "content_policy_violation"), (_, "moderation_blocked"):
             return final("content_policy_violation", "the provider's safety system rejected the prompt; \(detail)")
         case (_, "model_not_found"), (404, _):
             return final("model_not_found", "the provider does not offer this model (unknown or retired); update the models table; \(detail)")
         // Retryable: the key is set aside and another key, or this one once topped up, carries the task.
-        case (429, "insufficient_quota"), (429, "billing_hard_limit_reached"):
+        case (429, "insufficient_quota"), (_, "billing_hard_limit_reached"):
             return retryable("provider_quota_exceeded", "the provider account is out of credit; \(detail)")
         case (429, let code?) where code.hasSuffix("spend_limit_exceeded"):
             return retryable("provider_quota_exceeded", "the provider account reached its spend limit; \(detail)")

@@ -27,6 +27,9 @@ public enum CallOutcome: Sendable, Equatable {
     case rateLimited(retryAfter: Duration?)
     /// The key's account is out of credit: it is set aside for the key cool-down.
     case outOfQuota
+    /// The provider refused the key itself (401, 403): it is set aside for the key cool-down,
+    /// so that the pool's other keys carry the calls.
+    case keyRejected
     /// The call was cut off (the worker stopped); it says nothing about the provider.
     case abandoned
 }

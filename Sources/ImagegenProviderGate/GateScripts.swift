@@ -76,7 +76,7 @@ enum GateScripts {
 
     /// Records how an admitted call went.
     /// KEYS: breaker, the provider key's hash.
-    /// ARGV: outcome (healthy, failed, rate_limited, out_of_quota, unknown), ms to set the key
+    /// ARGV: outcome (healthy, failed, rate_limited, out_of_quota, key_rejected, unknown), ms to set the key
     /// aside, failures that open the breaker, window ms, cool-down ms, whether the call was the probe.
     /// Returns {state after, 1 if this report changed the state}.
     static let report = TimedScript("""
@@ -91,7 +91,7 @@ enum GateScripts {
             redis.call('HINCRBY', KEYS[1], 'opened', 1)
             return {'open', 1}
         end
-        if outcome == 'rate_limited' or outcome == 'out_of_quota' then
+        if outcome == 'rate_limited' or outcome == 'out_of_quota' or outcome == 'key_rejected' then
             local aside_until = now + tonumber(ARGV[2])
             if aside_until > tonumber(redis.call('HGET', KEYS[2], 'aside_until') or '0') then
                 redis.call('HSET', KEYS[2], 'aside_until', aside_until, 'aside_reason', outcome)

@@ -24,7 +24,7 @@ public struct ProviderKeyStatus: Sendable, Equatable {
     public let tokens: Int?
     /// How much longer the key is set aside, in milliseconds (0 when usable).
     public let asideMilliseconds: Int64
-    /// `rate_limited` or `out_of_quota` while set aside.
+    /// `rate_limited`, `out_of_quota` or `key_rejected` while set aside.
     public let asideReason: String?
 }
 

@@ -102,6 +102,9 @@ public final class ProviderGate: Sendable {
         case .outOfQuota:
             name = "out_of_quota"
             asideMilliseconds = settings.keyCooldown.milliseconds
+        case .keyRejected:
+            name = "key_rejected"
+            asideMilliseconds = settings.keyCooldown.milliseconds
         case .abandoned:
             guard admission.isProbe else { return }
             name = "unknown"

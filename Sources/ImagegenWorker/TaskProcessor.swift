@@ -92,7 +92,7 @@ public struct TaskProcessor: Sendable {
                 outcome = .failure(error)
             }
             WorkerMetrics.providerCall(outcome: outcome.failureCode, duration: .now - started)
-            await report(outcome.callOutcome, of: admission, logger: logger)
+            await report(outcome.callOutcome(poolHasOtherKeys: poolHasOtherKeys), of: admission, logger: logger)
             switch outcome {
             case .success(let generation): try await succeed(attempt, generation: generation, logger: logger)
             case .failure(.abandoned): try await handBack(attempt, logger: logger)
@@ -125,8 +125,8 @@ public struct TaskProcessor: Sendable {
     private func handle(_ failure: ProviderFailure, of attempt: TaskAttempt, entry: QueueEntry, logger: Logger) async throws {
         let error = TaskError(code: failure.code, message: failure.message)
         // A refused key is no fault of the task: the gate holds it back until a key can take it.
-        let keyRefused = failure.refusesKey
-        guard failure.isRetryable, keyRefused || attempt.attempt < attempt.maxAttempts else {
+        let keyRefused = failure.refusesKey || (failure.rejectsKey && poolHasOtherKeys)
+        guard failure.isRetryable || keyRefused, keyRefused || attempt.attempt < attempt.maxAttempts else {
             let outcome = try await persist(
                 { try await attempts.fail(attempt, error: error, providerMayHaveBilled: failure.providerMayHaveBilled) }, logger: logger
             )
@@ -157,6 +157,10 @@ public struct TaskProcessor: Sendable {
             logger.warning("a newer attempt owns this task; not retrying")
         }
     }
+
+    /// A key the provider rejects is set aside when another key can carry its calls; with one
+    /// key, its rejection fails the task at once with the provider's reason.
+    private var poolHasOtherKeys: Bool { provider.keyIDs.count > 1 }
 
     private func handBack(_ attempt: TaskAttempt, logger: Logger) async throws {
         switch try await persist({ try await attempts.handBack(attempt) }, logger: logger) {
@@ -210,14 +214,20 @@ extension ProviderFailure {
     fileprivate var refusesKey: Bool {
         code == "rate_limited" || code == "provider_quota_exceeded"
     }
+
+    /// The provider refused the key itself (401, 403), not the request.
+    fileprivate var rejectsKey: Bool {
+        code == "provider_auth_failed" || code == "provider_forbidden"
+    }
 }
 
 extension Result<Generation, ProviderFailure> {
     /// What the call says about the provider and the key it used.
-    fileprivate var callOutcome: CallOutcome {
+    fileprivate func callOutcome(poolHasOtherKeys: Bool) -> CallOutcome {
         switch self {
         case .success: return .answered
         case .failure(let failure):
+            if failure.rejectsKey { return poolHasOtherKeys ? .keyRejected : .answered }
             switch failure.code {
             case "rate_limited": return .rateLimited(retryAfter: failure.retryAfterMilliseconds.map { .milliseconds($0) })
             case "provider_quota_exceeded": return .outOfQuota

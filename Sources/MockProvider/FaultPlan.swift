@@ -18,6 +18,10 @@ public struct FaultPlan: Sendable, Equatable {
         case malformed
         case badBase64 = "bad_base64"
         case contentPolicy = "content_policy"
+        /// gpt-image's safety refusal: 400 `moderation_blocked`.
+        case moderationBlocked = "moderation_blocked"
+        /// An account over its hard billing limit: 400 `billing_hard_limit_reached`.
+        case billingHardLimit = "billing_hard_limit"
         case hang
         /// Answers normally once a test releases held calls (`POST /_mock/release`), so that a
         /// test decides how long a call is in flight; gives up after `hangSeconds`.
@@ -45,6 +49,8 @@ public struct FaultPlan: Sendable, Equatable {
     public var outageUntilReleased = false
     /// Keys whose account is out of credit: every call answers 429 `insufficient_quota`.
     public var exhaustedKeys: Set<String> = []
+    /// Keys the provider does not know: every call answers 401 `invalid_api_key`.
+    public var rejectedKeys: Set<String> = []
 
     public init() {}
 

@@ -103,6 +103,10 @@ public final class MockProviderServer: Sendable {
         let quality = json["quality"] as? String ?? "auto"
 
         let key = String(header.dropFirst("Bearer ".count))
+        if plan.rejectedKeys.contains(key) {
+            count("rejected", key: key)
+            return error(401, code: "invalid_api_key", type: "invalid_request_error", message: "Incorrect API key provided.")
+        }
         if plan.exhaustedKeys.contains(key) {
             count("insufficient_quota", key: key)
             return error(429, code: "insufficient_quota", type: "insufficient_quota", message: "You exceeded your current quota.")
@@ -151,6 +155,13 @@ public final class MockProviderServer: Sendable {
             return error(500, code: "server_error", type: "server_error", message: "The server had an error while processing your request.")
         case .overloaded:
             return error(503, code: "server_is_overloaded", type: "server_error", message: "The server is overloaded.")
+        case .moderationBlocked:
+            return error(
+                400, code: "moderation_blocked", type: "image_generation_user_error",
+                message: "Your request was rejected by the safety system."
+            )
+        case .billingHardLimit:
+            return error(400, code: "billing_hard_limit_reached", type: "invalid_request_error", message: "Billing hard limit has been reached.")
         case .contentPolicy:
             return error(
                 400, code: "content_policy_violation", type: "image_generation_user_error",

@@ -103,6 +103,28 @@ struct ProviderGatePipelineTests {
         #expect(status.keys.first { $0.id == SHA256.fingerprint("sk-broke") }?.asideReason == "out_of_quota")
     }
 
+    @Test("a key the provider rejects (401) is set aside while the pool has another; a lone rejected key fails its task at once")
+    func rejectedKeySetAside() async throws {
+        var plan = FaultPlan()
+        plan.rejectedKeys = ["sk-revoked"]
+        let pooled = try await RunningSystem.start(plan: plan, providerKeys: ["sk-revoked", "sk-good"])
+        defer { Task { await pooled.stop() } }
+        let finals = try await run(8, on: pooled)
+        #expect(finals.values.allSatisfy { $0["status"] as? String == "succeeded" })
+        let counts = try await keyCounts(pooled)
+        #expect((1...8).contains(counts[SHA256.fingerprint("sk-revoked")]?["rejected"] ?? 0))
+        #expect(counts[SHA256.fingerprint("sk-good")]?["images"] == 8)
+        let status = try await pooled.gate().status()
+        #expect(status.keys.first { $0.id == SHA256.fingerprint("sk-revoked") }?.asideReason == "key_rejected")
+
+        let alone = try await RunningSystem.start(plan: plan, providerKeys: ["sk-revoked"])
+        defer { Task { await alone.stop() } }
+        let final = try #require(try await run(1, on: alone).values.first)
+        #expect(final["status"] as? String == "failed")
+        #expect((final["error"] as? [String: Any])?["code"] as? String == "provider_auth_failed")
+        #expect(final["attempts"] as? Int == 1)
+    }
+
     @Test("an outage opens the breaker: tasks wait it out instead of failing, and succeed once a probe gets through")
     func outageWaitedOut() async throws {
         // The mock answers 503 until the test ends the outage, after it has seen the breaker open and a probe fail.

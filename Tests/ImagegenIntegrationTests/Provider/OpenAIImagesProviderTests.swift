@@ -67,6 +67,8 @@ struct OpenAIImagesProviderTests {
         (.malformed, "malformed_response", true, nil),
         (.badBase64, "invalid_image", true, nil),
         (.contentPolicy, "content_policy_violation", false, nil),
+        (.moderationBlocked, "content_policy_violation", false, nil),
+        (.billingHardLimit, "provider_quota_exceeded", true, nil),
         (.quota, "provider_quota_exceeded", true, nil),
         (.retryAfterInfinite, "rate_limited", true, nil),
         (.retryAfterHuge, "rate_limited", true, 30_000),
