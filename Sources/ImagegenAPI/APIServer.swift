@@ -19,6 +19,8 @@ public enum APIServer {
         public var queue: TaskQueue
         public var changes: TaskChangeListener
         public var backoff: BackoffPolicy
+        /// How long a task may wait to start before it fails as `expired`.
+        public var taskDeadline: Duration
         public var spend: SpendPolicy
         public var defaultModel: String
         public var submissionRate: SubmissionRateLimit
@@ -28,7 +30,8 @@ public enum APIServer {
 
         /// - Parameter changes: wakes long polls and event streams; `makeApplication` runs it.
         public init(
-            database: Database, queue: TaskQueue, changes: TaskChangeListener, backoff: BackoffPolicy, spend: SpendPolicy = SpendPolicy(),
+            database: Database, queue: TaskQueue, changes: TaskChangeListener, backoff: BackoffPolicy,
+            taskDeadline: Duration = TaskStore.defaultDeadline, spend: SpendPolicy = SpendPolicy(),
             defaultModel: String = "dall-e-3", submissionRate: SubmissionRateLimit = .off, redisURL: RedisURL,
             redisClock: RedisClock = .server
         ) {
@@ -36,6 +39,7 @@ public enum APIServer {
             self.queue = queue
             self.changes = changes
             self.backoff = backoff
+            self.taskDeadline = taskDeadline
             self.spend = spend
             self.defaultModel = defaultModel
             self.submissionRate = submissionRate
@@ -57,6 +61,7 @@ public enum APIServer {
             queue: dependencies.queue,
             catalog: CatalogCache(store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel),
             backoff: dependencies.backoff,
+            taskDeadline: dependencies.taskDeadline,
             rateLimiter: dependencies.submissionRate.perMinute > 0
                 ? SubmissionRateLimiter(
                     limit: dependencies.submissionRate, url: dependencies.redisURL, clock: dependencies.redisClock, logger: logger

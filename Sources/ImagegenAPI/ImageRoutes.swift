@@ -14,6 +14,7 @@ struct ImageRoutes: Sendable {
     let queue: TaskQueue
     let catalog: CatalogCache
     let backoff: BackoffPolicy
+    let taskDeadline: Duration
     let rateLimiter: SubmissionRateLimiter?
 
     func register(in table: inout RouteTable) {
@@ -45,7 +46,7 @@ struct ImageRoutes: Sendable {
         }
         let submission = try await tasks.create(
             userID: userID, request: imageRequest, unitPrice: price.unit, maxAttempts: backoff.maxAttempts, queue: queue.name,
-            idempotencyKey: idempotencyKey
+            idempotencyKey: idempotencyKey, deadline: taskDeadline
         )
         guard case .created(let taskID) = submission else { return try respond(to: submission) }
         let entry = QueueEntry(

@@ -44,6 +44,7 @@ public struct AttemptStore: Sendable {
                 """
                 SELECT t.status, t.attempts, t.max_attempts, t.cancel_requested_at IS NOT NULL AS cancel_requested,
                        coalesce(t.heartbeat_at > now() - $2::bigint * interval '1 millisecond', false) AS heartbeat_fresh,
+                       coalesce(t.deadline_at < now(), false) AS overdue,
                        t.user_id, t.prompt, t.model, t.size, t.quality, t.style, t.n, t.end_user, t.unit_price_micro_usd,
                        coalesce(m.accepts_response_format, true) AS accepts_response_format,
                        r.output_micro_usd_per_million IS NOT NULL AS billed_by_tokens, r.*
@@ -65,6 +66,10 @@ public struct AttemptStore: Sendable {
             }
             if try current.bool("cancel_requested") {
                 try Self.end(taskID, as: .canceled, error: nil, on: connection)
+                return nil
+            }
+            if try current.bool("overdue") {
+                try Self.end(taskID, as: .failed, error: TaskError.expired, on: connection)
                 return nil
             }
             if status == .running, attempts >= Int(try current.int("max_attempts")) {

@@ -56,6 +56,27 @@ public struct RecoveryStore: Sendable {
         }
     }
 
+    /// Fails `queue`'s waiting tasks (queued or retrying) that are past their deadline as
+    /// `expired`, and returns their ids so that they can be taken off the queue. A task held
+    /// by a worker finds itself ended when its attempt would start.
+    public func expireOverdue(queue: String, limit: Int) async throws -> [UUID] {
+        try await database.run { connection in
+            try connection.query(
+                """
+                UPDATE tasks SET status = 'failed', finished_at = now(), next_attempt_at = NULL,
+                                 error_code = $3, error_message = $4, updated_at = now()
+                WHERE id IN (
+                    SELECT id FROM tasks
+                    WHERE status IN ('queued', 'retrying') AND deadline_at < now() AND queue = $1
+                    ORDER BY deadline_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id
+                """,
+                [.text(queue), .int(limit), .text(TaskError.expired.code), .text(TaskError.expired.message)]
+            )
+        }.map { UUID(uuidString: try $0.string("id"))! }
+    }
+
     /// Forgets idempotency keys older than their lifetime; returns how many.
     @discardableResult
     public func purgeExpiredIdempotencyKeys() async throws -> Int {

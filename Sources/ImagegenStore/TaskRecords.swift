@@ -35,6 +35,11 @@ public struct TaskError: Sendable, Equatable {
         self.code = code
         self.message = message
     }
+
+    /// The task could not start before its deadline; nothing was charged for it.
+    public static let expired = TaskError(
+        code: "expired", message: "the task could not start before its deadline (the provider kept refusing or was unavailable); nothing was charged"
+    )
 }
 
 /// What a task's owner sees when polling its status.

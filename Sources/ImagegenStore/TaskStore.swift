@@ -13,13 +13,19 @@ public struct TaskStore: Sendable {
     /// How long an Idempotency-Key is remembered.
     public static let idempotencyKeyLifetimeHours = 24
 
+    /// How long a task may wait to start before it fails as `expired`.
+    public static let defaultDeadline = Duration.seconds(24 * 3_600)
+
     /// Records a new task as `queued`. The row is committed before the task is enqueued.
     ///
     /// With an idempotency key, a repeat of the same request returns the first task
     /// instead, and a different request under the same key is refused.
+    ///
+    /// - Parameter deadline: an attempt that has not started this long after submission
+    ///   never will: the task fails as `expired`, uncharged.
     public func create(
         userID: UUID, request: ImageRequest, unitPrice: MicroDollars, maxAttempts: Int, queue: String,
-        idempotencyKey: IdempotencyKey? = nil
+        idempotencyKey: IdempotencyKey? = nil, deadline: Duration = TaskStore.defaultDeadline
     ) async throws -> Submission {
         let taskID = UUID()
         return try await database.transaction { connection in
@@ -49,13 +55,13 @@ public struct TaskStore: Sendable {
             try connection.query(
                 """
                 INSERT INTO tasks (id, user_id, status, prompt, model, size, quality, style, n, end_user,
-                                   unit_price_micro_usd, max_attempts, queue)
-                VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                   unit_price_micro_usd, max_attempts, queue, deadline_at)
+                VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + $13::bigint * interval '1 millisecond')
                 """,
                 [
                     .text(taskID.uuidString), .text(userID.uuidString), .text(request.prompt), .text(request.model),
                     .text(request.size), .text(request.quality), .optional(request.style), .int(request.n),
-                    .optional(request.endUser), .int(unitPrice.value), .int(maxAttempts), .text(queue),
+                    .optional(request.endUser), .int(unitPrice.value), .int(maxAttempts), .text(queue), .int(deadline.milliseconds),
                 ]
             )
             return .created(taskID)

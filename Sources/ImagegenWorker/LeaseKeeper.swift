@@ -26,8 +26,15 @@ final class LeaseKeeper: Sendable {
         self.logger = logger
     }
 
-    func hold(_ entry: QueueEntry) {
-        held.withLock { $0[entry.taskID] = entry }
+    /// Starts keeping `entry`'s lease alive; false when this worker already runs the task
+    /// (its lease lapsed and this worker leased it again), which then needs no second attempt.
+    func hold(_ entry: QueueEntry) -> Bool {
+        lost.withLock { _ = $0.remove(entry.taskID) }
+        return held.withLock { held in
+            guard held[entry.taskID] == nil else { return false }
+            held[entry.taskID] = entry
+            return true
+        }
     }
 
     func release(_ taskID: UUID) {

@@ -44,6 +44,7 @@ public struct Reconciler: Sendable {
         while !Task.isCancelled {
             do {
                 if try await queue.claimReconcilerTurn(milliseconds: milliseconds) {
+                    try await expireOverdue()
                     try await reconcile()
                     try await recovery.purgeExpiredIdempotencyKeys()
                     try await purgeExpiredImages()
@@ -52,6 +53,16 @@ public struct Reconciler: Sendable {
                 logger.error("reconciliation failed; trying again next round: \(error)")
             }
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Fails waiting tasks past their deadline as `expired` and takes them off the queue.
+    public func expireOverdue() async throws {
+        let expired = try await recovery.expireOverdue(queue: queue.name, limit: Self.pageSize)
+        for taskID in expired { try await queue.withdraw(taskID: taskID) }
+        for _ in expired { WorkerMetrics.taskFinished(.failed, code: TaskError.expired.code) }
+        if !expired.isEmpty {
+            logger.warning("tasks expired before they could start; they fail uncharged", metadata: ["tasks": "\(expired.count)"])
         }
     }
 

@@ -98,7 +98,11 @@ public struct Worker: Sendable {
             }
             slots.give(free - batch.tasks.count)
             for task in batch.tasks {
-                leases.hold(task.entry)
+                guard leases.hold(task.entry) else {
+                    // Already running here: the lease is this worker's again, and the running attempt finishes the task.
+                    slots.give()
+                    continue
+                }
                 group.addTask {
                     WorkerMetrics.attemptsInFlight.increment()
                     defer { WorkerMetrics.attemptsInFlight.decrement() }

@@ -26,6 +26,8 @@ struct Configuration: Sendable {
     var host: String
     var port: Int
     var backoff: BackoffPolicy
+    /// How long a task may wait to start before it fails as `expired`.
+    var taskDeadline: Duration
     var spend: SpendPolicy
     var defaultModel: String
     var migrationsDirectory: String
@@ -144,6 +146,7 @@ struct Configuration: Sendable {
             host: text("HOST", "127.0.0.1"),
             port: try number("PORT", 8080, 1...65_535),
             backoff: backoff,
+            taskDeadline: .seconds(try number("TASK_DEADLINE_HOURS", 24, 1...8_760) * 3_600),
             spend: spend,
             defaultModel: text("DEFAULT_MODEL", "dall-e-3"),
             migrationsDirectory: text("MIGRATIONS_DIR", "migrations"),

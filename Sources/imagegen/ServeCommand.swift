@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
             .init(
                 database: runtime.database, queue: queue,
                 changes: TaskChangeListener(connectionString: configuration.databaseURL, logger: runtime.logger),
-                backoff: configuration.backoff, spend: configuration.spend, defaultModel: configuration.defaultModel,
+                backoff: configuration.backoff, taskDeadline: configuration.taskDeadline, spend: configuration.spend, defaultModel: configuration.defaultModel,
                 submissionRate: configuration.submissionRate, redisURL: configuration.redisURL
             ),
             host: configuration.host,

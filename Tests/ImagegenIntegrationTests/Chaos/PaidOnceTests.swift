@@ -149,6 +149,29 @@ struct PaidOnceTests {
         #expect(calls.values.allSatisfy { $0 == 1 })
     }
 
+    @Test("a worker that leases its own running task again (its lease lapsed) runs no second attempt and keeps heartbeating")
+    func workerReleasesItsOwnTask() async throws {
+        let options = Worker.Options(concurrency: 4, leaseMilliseconds: 1_000, reconcileInterval: .milliseconds(300))
+        let system = try await RunningSystem.start(worker: options)
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser()
+        let body = #"{"prompt": "own again [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
+        let taskID = try #require(try await system.submit(key: key, body).json["task_id"] as? String)
+        #expect(try await eventually { try await system.providerCalls()["own again [mock:hold]"] == 1 })
+        let redis = RedisConnection(url: system.redisURL, logger: TestEnvironment.logger)
+        #expect(try redis.command(["ZADD", "imagegen:{\(system.queue.name)}:inflight", "XX", "CH", "1", taskID.uppercased()]).integer == 1)
+        try redis.command(["LPUSH", "imagegen:{\(system.queue.name)}:wakeups", "1"])
+        #expect(try await eventually { try await system.queue.stats().expiredLeases == 0 })
+        // Long enough for a dropped heartbeat to go stale and the reconciler to hand the task to a second attempt
+        // (a lower bound: on a slow machine the test only waits longer).
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await system.queue.missing([try #require(UUID(uuidString: taskID))]).isEmpty)
+        try await system.releaseHeldCalls()
+        #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
+        #expect(try await row(system, taskID).int("attempts") == 1)
+        #expect(try await system.providerCalls()["own again [mock:hold]"] == 1)
+    }
+
     @Test("a paid result whose recording meets a lock timeout is recorded on a later try, not paid again")
     func lockTimeoutWhileRecording() async throws {
         let system = try await RunningSystem.start(worker: nil)

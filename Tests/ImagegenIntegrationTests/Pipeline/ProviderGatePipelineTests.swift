@@ -125,6 +125,21 @@ struct ProviderGatePipelineTests {
         #expect(final["attempts"] as? Int == 1)
     }
 
+    @Test("a task the provider keeps rate limiting does not retry for ever: past its deadline it fails as expired, uncharged")
+    func deadlineEndsEndlessRetries() async throws {
+        let system = try await RunningSystem.start(taskDeadline: .seconds(2))
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser()
+        let body = #"{"prompt": "always throttled [mock:429]", "model": "dall-e-2", "size": "256x256"}"#
+        let taskID = try #require(try await system.submit(key: key, body).json["task_id"] as? String)
+        let final = try await system.waitForTerminal(taskID: taskID, key: key)
+        #expect(final.json["status"] as? String == "failed")
+        #expect((final.json["error"] as? [String: Any])?["code"] as? String == "expired")
+        #expect(final.json["cost_micro_usd"] == nil)
+        // Every refusal gave its attempt back, so the task never ran out of attempts: only the deadline ended it.
+        #expect((final.json["max_attempts"] as? Int ?? 0) - 3 == (final.json["attempts"] as? Int ?? -1))
+    }
+
     @Test("an outage opens the breaker: tasks wait it out instead of failing, and succeed once a probe gets through")
     func outageWaitedOut() async throws {
         // The mock answers 503 until the test ends the outage, after it has seen the breaker open and a probe fail.

@@ -62,6 +62,31 @@ struct ReconcilerTests {
         #expect(try await f.queue.entry(taskID: taskID)?.attempt == 1)
     }
 
+    @Test("a waiting task past its deadline fails as expired and leaves the queue; one within it stays")
+    func overdueTasksExpire() async throws {
+        let f = try await fixture()
+        let overdue = try await f.newTask(), onTime = try await f.newTask()
+        let attempt = try #require(try await f.attempts.beginAttempt(taskID: overdue))
+        _ = try await f.attempts.scheduleRetry(attempt, delayMilliseconds: 60_000, error: TaskError(code: "rate_limited", message: "429"), providerMayHaveBilled: false)
+        #expect(try await f.reconciler.reconcile() == 2)
+        #expect(try await f.queue.depth() == (1, 1, 0))
+        try await f.database.run { connection in
+            try connection.query("UPDATE tasks SET deadline_at = now() - interval '1 second' WHERE id = $1", [.text(overdue.uuidString)])
+        }
+        try await f.reconciler.expireOverdue()
+        #expect(try await f.queue.depth() == (1, 0, 0))
+        let rows = try await f.database.run { connection in
+            try connection.query("SELECT id, status, error_code FROM tasks WHERE id = ANY($1::uuid[]) ORDER BY id", [
+                .text("{\(overdue.uuidString),\(onTime.uuidString)}"),
+            ])
+        }
+        let outcomes = try Dictionary(uniqueKeysWithValues: rows.map { row in
+            (try row.string("id").uppercased(), "\(try row.string("status")) \(try row.optionalString("error_code") ?? "-")")
+        })
+        #expect(outcomes[overdue.uuidString] == "failed expired")
+        #expect(outcomes[onTime.uuidString] == "queued -")
+    }
+
     @Test("a running task is re-enqueued only once its heartbeat is older than a lease")
     func runningTaskNeedsStaleHeartbeat() async throws {
         let f = try await fixture(leaseMilliseconds: 60_000)

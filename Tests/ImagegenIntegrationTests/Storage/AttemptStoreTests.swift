@@ -91,6 +91,20 @@ struct AttemptStoreTests {
         #expect(takeover.attempt == dead.attempt + 1)
     }
 
+    @Test("a task past its deadline does not start: it fails as expired, with nothing reserved or charged")
+    func overdueTaskExpires() async throws {
+        let f = try await fixture()
+        try await f.database.run { connection in
+            try connection.query("UPDATE tasks SET deadline_at = now() - interval '1 second' WHERE id = $1", [.text(f.taskID.uuidString)])
+        }
+        #expect(try await f.attempts.beginAttempt(taskID: f.taskID) == nil)
+        let row = try await f.row()
+        #expect(try row.string("status") == "failed")
+        #expect(try row.optionalString("error_code") == "expired")
+        #expect(try row.int("attempts") == 0)
+        #expect(try row.int("charges") == 0)
+    }
+
     @Test("a task whose last attempt's worker died fails as worker_lost instead of running forever")
     func lastAttemptLost() async throws {
         let f = try await fixture(maxAttempts: 1)

@@ -53,7 +53,8 @@ final class RunningSystem: Sendable {
         providerKeys: [String] = ["sk-test"],
         redisURL: RedisURL? = nil,
         submissionRate: SubmissionRateLimit = .off,
-        redisClock: RedisClock = .server
+        redisClock: RedisClock = .server,
+        taskDeadline: Duration = TaskStore.defaultDeadline
     ) async throws -> RunningSystem {
         let logger = TestEnvironment.logger
         let database = try await TestEnvironment.database()
@@ -70,7 +71,7 @@ final class RunningSystem: Sendable {
             APIServer.makeApplication(
                 .init(
                     database: database, queue: queue,
-                    changes: changes, backoff: backoff,
+                    changes: changes, backoff: backoff, taskDeadline: taskDeadline,
                     submissionRate: submissionRate, redisURL: redisURL, redisClock: redisClock
                 ),
                 host: "127.0.0.1", port: 0, logger: logger,
