@@ -27,13 +27,17 @@ public enum APIServer {
         public var redisURL: RedisURL
         /// Where the submission rate limit reads the time; Redis' own outside tests.
         public var redisClock: RedisClock
+        /// Long polls and event streams one user may hold open in this process at once.
+        public var waitersPerUser: Int
+        /// An event stream with no change for this long ends.
+        public var streamIdleTimeout: Duration
 
         /// - Parameter changes: wakes long polls and event streams; `makeApplication` runs it.
         public init(
             database: Database, queue: TaskQueue, changes: TaskChangeListener, backoff: BackoffPolicy,
             taskDeadline: Duration = TaskStore.defaultDeadline, spend: SpendPolicy = SpendPolicy(),
             defaultModel: String = "dall-e-3", submissionRate: SubmissionRateLimit = .off, redisURL: RedisURL,
-            redisClock: RedisClock = .server
+            redisClock: RedisClock = .server, waitersPerUser: Int = 16, streamIdleTimeout: Duration = .seconds(300)
         ) {
             self.database = database
             self.queue = queue
@@ -45,6 +49,8 @@ public enum APIServer {
             self.submissionRate = submissionRate
             self.redisURL = redisURL
             self.redisClock = redisClock
+            self.waitersPerUser = waitersPerUser
+            self.streamIdleTimeout = streamIdleTimeout
         }
     }
 
@@ -68,7 +74,10 @@ public enum APIServer {
                 )
                 : nil
         ).register(in: &table)
-        TaskRoutes(users: users, tasks: tasks, queue: dependencies.queue, changes: dependencies.changes).register(in: &table)
+        TaskRoutes(
+            users: users, tasks: tasks, queue: dependencies.queue, changes: dependencies.changes,
+            waiters: WaiterLimit(perUser: dependencies.waitersPerUser), streamIdleTimeout: dependencies.streamIdleTimeout
+        ).register(in: &table)
         UsageRoutes(users: users, spend: spend).register(in: &table)
         OpenAPIDocument.register(in: &table)
         return table

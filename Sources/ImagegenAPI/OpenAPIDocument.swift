@@ -309,6 +309,25 @@ enum OpenAPIDocument {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "429": {
+            "description": "The caller already holds as many long polls and event streams open as it may (WAITERS_PER_USER).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait before asking again.",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 1
+                }
+              }
+            }
+          },
           "503": {
             "$ref": "#/components/responses/Unavailable"
           }
@@ -319,7 +338,7 @@ enum OpenAPIDocument {
       "get": {
         "operationId": "streamTaskEvents",
         "summary": "A task's status changes as Server-Sent Events",
-        "description": "One `status` event (data: the task as in the status answer, without inline images) now and at every change; the stream ends after the task finishes. A `: keep-alive` comment comes every 15 seconds.",
+        "description": "One `status` event (data: the task as in the status answer, without inline images) now and at every change; the stream ends after the task finishes, or after EVENT_STREAM_IDLE_SECONDS (300) without a change. A `: keep-alive` comment comes every 15 seconds.",
         "parameters": [
           {
             "name": "id",
@@ -362,6 +381,25 @@ enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "429": {
+            "description": "The caller already holds as many long polls and event streams open as it may (WAITERS_PER_USER).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait before asking again.",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 1
+                }
+              }
+            }
           },
           "503": {
             "$ref": "#/components/responses/Unavailable"

@@ -12,6 +12,9 @@ struct TaskRoutes: Sendable {
     let tasks: TaskStore
     let queue: TaskQueue
     let changes: TaskChangeListener
+    let waiters: WaiterLimit
+    /// An event stream with no change for this long ends; the client reconnects if it still cares.
+    let streamIdleTimeout: Duration
 
     func register(in table: inout RouteTable) {
         table.add(.get, "images/tasks") { request, _ in try await list(request) }
@@ -39,6 +42,8 @@ struct TaskRoutes: Sendable {
         let taskID = try taskID(in: context)
         let wait = try QueryParameters(request).integer("wait", in: 0...Self.maxWaitSeconds) ?? 0
         guard wait > 0 else { return try await statusResponse(try await snapshot(taskID, of: userID)) }
+        try waiters.enter(userID)
+        defer { waiters.leave(userID) }
         let watch = changes.watch(taskID)
         defer { watch.close() }
         let first = try await snapshot(taskID, of: userID)
@@ -55,30 +60,39 @@ struct TaskRoutes: Sendable {
     private func events(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let userID = try await users.authenticate(request)
         let taskID = try taskID(in: context)
+        try waiters.enter(userID)
         let watch = changes.watch(taskID)
         let first: TaskSnapshot
         do {
             first = try await snapshot(taskID, of: userID)
         } catch {
             watch.close()
+            waiters.leave(userID)
             throw error
         }
-        let tasks = self.tasks
+        let tasks = self.tasks, waiters = self.waiters, idleTimeout = streamIdleTimeout
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            defer { watch.close() }
+            defer {
+                watch.close()
+                waiters.leave(userID)
+            }
+            var lastChange = ContinuousClock.now
             var current = first
             var sent: (status: TaskStatus, attempts: Int, cancelRequested: Bool)?
             while true {
                 if sent.map({ $0 != (current.status, current.attempts, current.cancelRequested) }) ?? true {
                     try await writer.write(ServerSentEvent.status(TaskStatusBody(current)))
                     sent = (current.status, current.attempts, current.cancelRequested)
+                    lastChange = ContinuousClock.now
                 }
                 if current.status.isTerminal { break }
-                if await watch.nextChange(within: Self.keepAliveInterval) {
+                let idleLeft = idleTimeout - (ContinuousClock.now - lastChange)
+                guard idleLeft > .zero else { break }
+                if await watch.nextChange(within: min(Self.keepAliveInterval, idleLeft)) {
                     guard let next = try await tasks.snapshot(taskID: taskID, userID: userID) else { break }
                     current = next
-                } else {
+                } else if ContinuousClock.now - lastChange < idleTimeout {
                     try await writer.write(ServerSentEvent.keepAlive)
                 }
             }

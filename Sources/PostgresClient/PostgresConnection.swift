@@ -10,13 +10,18 @@ import Logging
 /// `@unchecked Sendable`. Every call blocks.
 public final class PostgresConnection: @unchecked Sendable {
     private let connectionString: String
+    /// Settings that win even over the connection string's, for connections whose job needs them.
+    private let settings: [(String, String)]
     private let logger: Logger
     private var connection: OpaquePointer?
     private var hasConnectedBefore = false
 
-    /// - Parameter connectionString: a libpq keyword string or a `postgresql://` URI.
-    public init(connectionString: String, logger: Logger) {
+    /// - Parameters:
+    ///   - connectionString: a libpq keyword string or a `postgresql://` URI.
+    ///   - settings: libpq keywords applied over the connection string.
+    public init(connectionString: String, settings: [(String, String)] = [], logger: Logger) {
         self.connectionString = connectionString
+        self.settings = settings
         self.logger = logger
     }
 
@@ -146,7 +151,7 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(connection)
             self.connection = nil
         }
-        guard let fresh = Self.connect(connectionString) else {
+        guard let fresh = Self.connect(connectionString, settings: settings) else {
             throw PostgresError(.connection, "cannot allocate a connection")
         }
         guard PQstatus(fresh) == CONNECTION_OK else {
@@ -172,9 +177,10 @@ public final class PostgresConnection: @unchecked Sendable {
         ("options", "-c statement_timeout=60s -c lock_timeout=10s -c idle_in_transaction_session_timeout=60s"),
     ]
 
-    /// `defaults` first, then the connection string expanded over them: what it sets wins.
-    private static func connect(_ connectionString: String) -> OpaquePointer? {
-        let entries = defaults + [("dbname", connectionString)]
+    /// `defaults` first, then the connection string expanded over them (what it sets wins over
+    /// the defaults), then `settings`.
+    private static func connect(_ connectionString: String, settings: [(String, String)]) -> OpaquePointer? {
+        let entries = defaults + [("dbname", connectionString)] + settings
         let keywords = entries.map { strdup($0.0) }
         let values = entries.map { strdup($0.1) }
         defer { (keywords + values).forEach { free($0) } }

@@ -34,6 +34,10 @@ struct Configuration: Sendable {
     var logLevel: String
     var logFormat: LogFormat
     var submissionRate: SubmissionRateLimit
+    /// Long polls and event streams one user may hold open in one API process.
+    var waitersPerUser: Int
+    /// An event stream with no change for this long ends.
+    var streamIdleTimeout: Duration
     /// Days images are kept after their task finishes; nil keeps them forever.
     var imageRetentionDays: Int?
 
@@ -156,6 +160,8 @@ struct Configuration: Sendable {
                 perMinute: try number("SUBMIT_RATE_PER_MINUTE", 600, 0...1_000_000),
                 burst: try number("SUBMIT_RATE_BURST", 60, 1...1_000_000)
             ),
+            waitersPerUser: try number("WAITERS_PER_USER", 16, 1...10_000),
+            streamIdleTimeout: .seconds(try number("EVENT_STREAM_IDLE_SECONDS", 300, 1...86_400)),
             imageRetentionDays: Optional(try number("IMAGE_RETENTION_DAYS", 30, 0...36_500)).flatMap { $0 == 0 ? nil : $0 }
         )
     }

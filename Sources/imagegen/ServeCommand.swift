@@ -14,8 +14,9 @@ struct ServeCommand: AsyncParsableCommand {
             .init(
                 database: runtime.database, queue: queue,
                 changes: TaskChangeListener(connectionString: configuration.databaseURL, logger: runtime.logger),
-                backoff: configuration.backoff, taskDeadline: configuration.taskDeadline, spend: configuration.spend, defaultModel: configuration.defaultModel,
-                submissionRate: configuration.submissionRate, redisURL: configuration.redisURL
+                backoff: configuration.backoff, taskDeadline: configuration.taskDeadline, spend: configuration.spend,
+                defaultModel: configuration.defaultModel, submissionRate: configuration.submissionRate, redisURL: configuration.redisURL,
+                waitersPerUser: configuration.waitersPerUser, streamIdleTimeout: configuration.streamIdleTimeout
             ),
             host: configuration.host,
             port: configuration.port,

@@ -24,11 +24,13 @@ final class RunningSystem: Sendable {
     let providerBaseURL: String
     let redisURL: RedisURL
     let client: CurlMultiClient
+    /// The API's LISTEN connection, by its `application_name` in `pg_stat_activity`.
+    let listenerApplicationName: String
     private let tasks: [Task<Void, Never>]
 
     private init(
         database: Database, queue: TaskQueue, apiBaseURL: String, providerBaseURL: String, redisURL: RedisURL, client: CurlMultiClient,
-        tasks: [Task<Void, Never>]
+        listenerApplicationName: String, tasks: [Task<Void, Never>]
     ) {
         self.database = database
         self.queue = queue
@@ -36,6 +38,7 @@ final class RunningSystem: Sendable {
         self.providerBaseURL = providerBaseURL
         self.redisURL = redisURL
         self.client = client
+        self.listenerApplicationName = listenerApplicationName
         self.tasks = tasks
     }
 
@@ -54,7 +57,9 @@ final class RunningSystem: Sendable {
         redisURL: RedisURL? = nil,
         submissionRate: SubmissionRateLimit = .off,
         redisClock: RedisClock = .server,
-        taskDeadline: Duration = TaskStore.defaultDeadline
+        taskDeadline: Duration = TaskStore.defaultDeadline,
+        waitersPerUser: Int = 16,
+        streamIdleTimeout: Duration = .seconds(300)
     ) async throws -> RunningSystem {
         let logger = TestEnvironment.logger
         let database = try await TestEnvironment.database()
@@ -72,7 +77,8 @@ final class RunningSystem: Sendable {
                 .init(
                     database: database, queue: queue,
                     changes: changes, backoff: backoff, taskDeadline: taskDeadline,
-                    submissionRate: submissionRate, redisURL: redisURL, redisClock: redisClock
+                    submissionRate: submissionRate, redisURL: redisURL, redisClock: redisClock,
+                    waitersPerUser: waitersPerUser, streamIdleTimeout: streamIdleTimeout
                 ),
                 host: "127.0.0.1", port: 0, logger: logger,
                 operations: OperationsRoutes(
@@ -94,7 +100,7 @@ final class RunningSystem: Sendable {
         }
         return RunningSystem(
             database: database, queue: queue, apiBaseURL: "http://127.0.0.1:\(apiPort)", providerBaseURL: providerBaseURL,
-            redisURL: redisURL, client: client, tasks: tasks
+            redisURL: redisURL, client: client, listenerApplicationName: changes.applicationName, tasks: tasks
         )
     }
 
