@@ -10,10 +10,16 @@ struct ConfigCommand: AsyncParsableCommand {
     @Flag(help: "Print instead the seconds a worker with this environment waits on SIGTERM for its provider calls to end.")
     var workerShutdownGrace = false
 
+    @Option(help: "Print instead how many PostgreSQL connections one process of this command (serve, worker, migrate, admin) opens.")
+    var postgresConnections: Configuration.DatabaseClient?
+
     func run() throws {
         if workerShutdownGrace {
-            let configuration = try Configuration.fromEnvironment()
-            print(configuration.workerShutdownGrace.components.seconds)
+            print(try Configuration.fromEnvironment().workerShutdownGrace.components.seconds)
+            return
+        }
+        if let postgresConnections {
+            print(try Configuration.fromEnvironment().postgresConnections(of: postgresConnections))
             return
         }
         for name in Configuration.variableNames {
@@ -21,3 +27,5 @@ struct ConfigCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension Configuration.DatabaseClient: ExpressibleByArgument {}

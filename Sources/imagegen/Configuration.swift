@@ -172,6 +172,20 @@ struct Configuration: Sendable {
         Worker.Options.shutdownGrace(providerTimeout: .milliseconds(providerTimeoutMilliseconds))
     }
 
+    /// The commands that hold PostgreSQL connections.
+    enum DatabaseClient: String, CaseIterable {
+        case serve, worker, migrate, admin
+    }
+
+    /// PostgreSQL connections one process opens: the shared pool of DATABASE_CONNECTIONS,
+    /// plus the API's LISTEN connection or the worker's heartbeat connection.
+    func postgresConnections(of client: DatabaseClient) -> Int {
+        switch client {
+        case .serve, .worker: databaseConnections + 1
+        case .migrate, .admin: databaseConnections
+        }
+    }
+
     /// DATABASE_URL with any password hidden, for error messages.
     var redactedDatabaseURL: String {
         guard let at = databaseURL.lastIndex(of: "@"), let scheme = databaseURL.range(of: "://"),
