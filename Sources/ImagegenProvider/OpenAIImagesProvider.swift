@@ -113,7 +113,11 @@ public struct OpenAIImagesProvider: ImageProvider {
         if let usage = decoded.usage {
             let counts = [usage.input_tokens, usage.output_tokens, usage.input_tokens_details?.text_tokens, usage.input_tokens_details?.image_tokens]
             guard counts.allSatisfy({ ($0 ?? 0) >= 0 && ($0 ?? 0) <= mostTokens }) else {
-                throw malformed("the provider reported token counts outside 0...\(mostTokens)")
+                // Final: a provider that bills impossible token counts would do it again, and every try is paid.
+                throw ProviderFailure(
+                    code: "malformed_response", message: "the provider reported token counts outside 0...\(mostTokens)", isRetryable: false,
+                    providerMayHaveBilled: true
+                )
             }
         }
         var images: [GeneratedImage] = []

@@ -70,3 +70,14 @@ public struct FaultPlan: Sendable, Equatable {
         return Fault(rawValue: String(name))
     }
 }
+
+extension FaultPlan.Fault {
+    /// Whether a real provider bills the call: it answered 200 with images, however broken
+    /// the answer is on the way (cut short, undecodable, hostile). Refusals and errors are free.
+    public var isBilled: Bool {
+        switch self {
+        case .hold, .extraImages, .negativeTokens, .hugeBody, .badBase64, .malformed: true
+        default: false
+        }
+    }
+}

@@ -120,7 +120,7 @@ public final class MockProviderServer: Sendable {
         var (fault, delay) = decide(prompt: prompt)
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
         // Counted on arrival, so that a test sees a held call while it is held.
-        record(fault?.rawValue ?? "ok", prompt: prompt, served: [nil, .hold, .extraImages].contains(fault))
+        record(fault?.rawValue ?? "ok", prompt: prompt, served: fault?.isBilled ?? true)
         if fault == .hold {
             let deadline = ContinuousClock.now + .seconds(plan.hangSeconds)
             while !state.withLock({ $0.released }), ContinuousClock.now < deadline {

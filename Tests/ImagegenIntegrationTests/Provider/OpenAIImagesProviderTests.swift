@@ -139,7 +139,7 @@ struct OpenAIImagesProviderTests {
         #expect(failure?.providerMayHaveBilled == true)
     }
 
-    @Test("more images than asked keep the number asked; negative token counts are a malformed answer")
+    @Test("more images than asked keep the number asked; negative token counts are a final malformed answer")
     func countsFromTheProvider() async throws {
         var extra = FaultPlan()
         extra.rates = [.extraImages: 1]
@@ -157,7 +157,7 @@ struct OpenAIImagesProviderTests {
         defer { stopBroken() }
         let failure = await failure { () async throws(ProviderFailure) in try await broken.generate(request, acceptsResponseFormat: true) }
         #expect(failure?.code == "malformed_response")
-        #expect(failure?.isRetryable == true)
+        #expect(failure?.isRetryable == false)
     }
 
     @Test("nothing listening is a retryable connection failure")

@@ -141,10 +141,19 @@ final class RunningSystem: Sendable {
 
     /// How many calls the mock provider received for each prompt.
     func providerCalls() async throws -> [String: Int] {
+        try await mockCounts("calls")
+    }
+
+    /// How many calls the mock answered with images for each prompt: the calls a provider bills.
+    func providerBilledCalls() async throws -> [String: Int] {
+        try await mockCounts("served")
+    }
+
+    private func mockCounts(_ field: String) async throws -> [String: Int] {
         let base = providerBaseURL.replacingOccurrences(of: "/v1", with: "")
         let response = try await client.send(CurlRequest(url: base + "/_mock/calls", timeoutMilliseconds: 10_000))
         let calls = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: [String: Int]] ?? [:]
-        return calls.mapValues { $0["calls"] ?? 0 }
+        return calls.mapValues { $0[field] ?? 0 }
     }
 
     /// Lets the mock provider answer every call that a `[mock:hold]` prompt holds, now and from now on.
