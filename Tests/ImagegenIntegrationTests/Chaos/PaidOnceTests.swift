@@ -25,6 +25,36 @@ struct PaidOnceTests {
         }.first!
     }
 
+    /// Submits `count` tasks whose provider calls the mock holds until the test releases them.
+    private func submitHeld(_ count: Int, named scenario: String, on system: RunningSystem, key: String) async throws -> [String] {
+        var taskIDs: [String] = []
+        for index in 0..<count {
+            let body = #"{"prompt": "\#(scenario) \#(index) [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
+            taskIDs.append(try #require(try await system.submit(key: key, body).json["task_id"] as? String))
+        }
+        return taskIDs
+    }
+
+    /// The scenario's provider calls per prompt.
+    private func calls(_ scenario: String, on system: RunningSystem) async throws -> [String: Int] {
+        try await system.providerCalls().filter { $0.key.hasPrefix(scenario + " ") }
+    }
+
+    /// Every task succeeded in one attempt with one charge, and the provider was called once for each; prints the figure.
+    private func expectPaidOnce(_ taskIDs: [String], named scenario: String, on system: RunningSystem, key: String) async throws {
+        for taskID in taskIDs {
+            #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
+            let row = try await row(system, taskID)
+            #expect(try row.int("attempts") == 1)
+            #expect(try row.int("charges") == 1)
+        }
+        let calls = try await calls(scenario, on: system)
+        let perTask = Double(calls.values.reduce(0, +)) / Double(taskIDs.count)
+        print("\(scenario): provider calls per task \(String(format: "%.2f", perTask)) over \(taskIDs.count) tasks")
+        #expect(calls.count == taskIDs.count)
+        #expect(calls.values.allSatisfy { $0 == 1 })
+    }
+
     @Test("a stopping worker starts no provider call: tasks at the gate go back at once, calls made finish, each task is paid once")
     func rollingRestartPaysOnce() async throws {
         let system = try await RunningSystem.start(worker: nil)
@@ -35,12 +65,8 @@ struct PaidOnceTests {
             .init(concurrency: 4, leaseMilliseconds: 3_000, shutdownGrace: .seconds(600)), gate: GateSettings(imagesPerMinute: 1, burstImages: 2)
         )
         let running = Task { await stopping.run() }
-        var taskIDs: [String] = []
-        for index in 0..<4 {
-            let body = #"{"prompt": "rollout \#(index) [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
-            taskIDs.append(try #require(try await system.submit(key: key, body).json["task_id"] as? String))
-        }
-        #expect(try await eventually { try await system.providerCalls().values.reduce(0, +) == 2 })
+        let taskIDs = try await submitHeld(4, named: "rolling restart", on: system, key: key)
+        #expect(try await eventually { try await calls("rolling restart", on: system).count == 2 })
 
         stopping.shutdown()
         // The two waiting at the gate go back to the queue unstarted, while the two calls are still held.
@@ -52,7 +78,7 @@ struct PaidOnceTests {
             if try row.string("status") == "queued" { #expect(try row.int("attempts") == 0) }
         }
         #expect(statuses == ["running": 2, "queued": 2])
-        #expect(try await system.providerCalls().values.reduce(0, +) == 2)
+        #expect(try await calls("rolling restart", on: system).count == 2)
 
         // The calls made before the stop end on their own and are kept; then the worker exits.
         try await system.releaseHeldCalls()
@@ -60,15 +86,7 @@ struct PaidOnceTests {
         let next = system.makeWorker(.init(concurrency: 4, leaseMilliseconds: 3_000))
         let again = Task { await next.run() }
         defer { again.cancel() }
-        for taskID in taskIDs {
-            #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
-            #expect(try await row(system, taskID).int("charges") == 1)
-        }
-        let calls = try await system.providerCalls().filter { $0.key.hasPrefix("rollout ") }
-        let perTask = Double(calls.values.reduce(0, +)) / Double(taskIDs.count)
-        print("rolling restart: provider calls per task \(String(format: "%.2f", perTask)) over \(taskIDs.count) tasks")
-        #expect(calls.count == 4)
-        #expect(calls.values.allSatisfy { $0 == 1 })
+        try await expectPaidOnce(taskIDs, named: "rolling restart", on: system, key: key)
     }
 
     @Test("Redis stalled longer than a lease while calls are in flight: nobody takes over a live task")
@@ -83,12 +101,8 @@ struct PaidOnceTests {
         let running = Task { await second.run() }
         defer { running.cancel() }
         let (_, key) = try await system.createUser()
-        var taskIDs: [String] = []
-        for index in 0..<6 {
-            let body = #"{"prompt": "stall \#(index) [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
-            taskIDs.append(try #require(try await system.submit(key: key, body).json["task_id"] as? String))
-        }
-        #expect(try await eventually { try await system.providerCalls().filter { $0.key.hasPrefix("stall ") }.count == 6 })
+        let taskIDs = try await submitHeld(6, named: "Redis stalled past a lease", on: system, key: key)
+        #expect(try await eventually { try await calls("Redis stalled past a lease", on: system).count == 6 })
 
         try await redis.stall(seconds: 7)
         // Once Redis answers again, lapsed leases are renewed or reaped and retaken; a worker that retakes a task
@@ -99,16 +113,7 @@ struct PaidOnceTests {
             return stats.inflight == 6 && stats.expiredLeases == 0 && stats.ready == 0
         })
         try await system.releaseHeldCalls()
-        for taskID in taskIDs {
-            #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
-            let row = try await row(system, taskID)
-            #expect(try row.int("attempts") == 1)
-            #expect(try row.int("charges") == 1)
-        }
-        let calls = try await system.providerCalls().filter { $0.key.hasPrefix("stall ") }
-        let perTask = Double(calls.values.reduce(0, +)) / Double(taskIDs.count)
-        print("Redis stalled past a lease: provider calls per task \(String(format: "%.2f", perTask)) over \(taskIDs.count) tasks")
-        #expect(calls.values.allSatisfy { $0 == 1 })
+        try await expectPaidOnce(taskIDs, named: "Redis stalled past a lease", on: system, key: key)
     }
 
     @Test("a lease that lapses while its worker lives: the worker that retakes the task leaves it to the live one")
@@ -119,12 +124,8 @@ struct PaidOnceTests {
         let system = try await RunningSystem.start(worker: options)
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
-        var taskIDs: [String] = []
-        for index in 0..<4 {
-            let body = #"{"prompt": "lapsed \#(index) [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
-            taskIDs.append(try #require(try await system.submit(key: key, body).json["task_id"] as? String))
-        }
-        #expect(try await eventually { try await system.providerCalls().filter { $0.key.hasPrefix("lapsed ") }.count == 4 })
+        let taskIDs = try await submitHeld(4, named: "lease lapsed under a live worker", on: system, key: key)
+        #expect(try await eventually { try await calls("lease lapsed under a live worker", on: system).count == 4 })
         let second = system.makeWorker(options)
         let running = Task { await second.run() }
         defer { running.cancel() }
@@ -138,15 +139,7 @@ struct PaidOnceTests {
         #expect(try await eventually { try await system.queue.stats().expiredLeases == 0 })
 
         try await system.releaseHeldCalls()
-        for taskID in taskIDs {
-            #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
-            let row = try await row(system, taskID)
-            #expect(try row.int("attempts") == 1)
-            #expect(try row.int("charges") == 1)
-        }
-        let calls = try await system.providerCalls().filter { $0.key.hasPrefix("lapsed ") }
-        print("lease lapsed under a live worker: provider calls per task \(String(format: "%.2f", Double(calls.values.reduce(0, +)) / 4))")
-        #expect(calls.values.allSatisfy { $0 == 1 })
+        try await expectPaidOnce(taskIDs, named: "lease lapsed under a live worker", on: system, key: key)
     }
 
     @Test("a worker that leases its own running task again (its lease lapsed) runs no second attempt and keeps heartbeating")
@@ -155,9 +148,9 @@ struct PaidOnceTests {
         let system = try await RunningSystem.start(worker: options)
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
-        let body = #"{"prompt": "own again [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
-        let taskID = try #require(try await system.submit(key: key, body).json["task_id"] as? String)
-        #expect(try await eventually { try await system.providerCalls()["own again [mock:hold]"] == 1 })
+        let taskIDs = try await submitHeld(1, named: "a worker leases its own running task again", on: system, key: key)
+        let taskID = taskIDs[0]
+        #expect(try await eventually { try await calls("a worker leases its own running task again", on: system).count == 1 })
         let redis = RedisConnection(url: system.redisURL, logger: TestEnvironment.logger)
         #expect(try redis.command(["ZADD", "imagegen:{\(system.queue.name)}:inflight", "XX", "CH", "1", taskID.uppercased()]).integer == 1)
         try redis.command(["LPUSH", "imagegen:{\(system.queue.name)}:wakeups", "1"])
@@ -167,9 +160,7 @@ struct PaidOnceTests {
         try await Task.sleep(for: .seconds(3))
         #expect(try await system.queue.missing([try #require(UUID(uuidString: taskID))]).isEmpty)
         try await system.releaseHeldCalls()
-        #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
-        #expect(try await row(system, taskID).int("attempts") == 1)
-        #expect(try await system.providerCalls()["own again [mock:hold]"] == 1)
+        try await expectPaidOnce(taskIDs, named: "a worker leases its own running task again", on: system, key: key)
     }
 
     @Test("a paid result whose recording meets a lock timeout is recorded on a later try, not paid again")
@@ -190,9 +181,9 @@ struct PaidOnceTests {
         let running = Task { await worker.run() }
         defer { running.cancel() }
         let (_, key) = try await system.createUser()
-        let body = #"{"prompt": "locked out [mock:hold]", "model": "dall-e-2", "size": "256x256"}"#
-        let taskID = try #require(try await system.submit(key: key, body).json["task_id"] as? String)
-        #expect(try await eventually { try await system.providerCalls()["locked out [mock:hold]"] == 1 })
+        let taskIDs = try await submitHeld(1, named: "lock timeout while recording", on: system, key: key)
+        let taskID = taskIDs[0]
+        #expect(try await eventually { try await calls("lock timeout while recording", on: system).count == 1 })
 
         let holder = PostgresConnection(connectionString: try TestEnvironment.databaseURL(), logger: TestEnvironment.logger)
         try holder.query("BEGIN")
@@ -202,13 +193,7 @@ struct PaidOnceTests {
         try await Task.sleep(for: .milliseconds(1_500))
         try holder.query("COMMIT")
 
-        #expect(try await system.waitForTerminal(taskID: taskID, key: key).json["status"] as? String == "succeeded")
-        let row = try await row(system, taskID)
-        #expect(try row.int("attempts") == 1)
-        #expect(try row.int("charges") == 1)
-        let calls = try await system.providerCalls()["locked out [mock:hold]"] ?? 0
-        print("lock timeout while recording: provider calls per task \(String(format: "%.2f", Double(calls)))")
-        #expect(calls == 1)
+        try await expectPaidOnce(taskIDs, named: "lock timeout while recording", on: system, key: key)
     }
 
     @Test("hostile provider answers: the worker lives, and each task succeeds or fails with a clear code, paid once")
