@@ -10,13 +10,18 @@ import Synchronization
 /// query every 50 ms and one percentile query at the end), so the bench does not poll
 /// every task and is not the bottleneck; a sampler polls status at a fixed rate to
 /// measure the status route. `scripts/bench` starts the system and runs the scenarios.
+///
+/// With `--drain-workers N` it measures how fast workers empty a full queue: it submits
+/// every task while no worker runs, then starts N `imagegen worker` processes itself and
+/// times from their start until PostgreSQL has every task finished.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Load a running imagegen through its API and print throughput and latency figures."
     )
 
     @Option(help: "The API's base URL.") var api = "http://127.0.0.1:8080"
-    @Option(help: "An API key of a user with no limits (DATABASE_URL must reach the same database).") var key: String
+    @Option(help: "API keys of users with no limits, comma-separated; submissions take turns (DATABASE_URL must reach the same database).")
+    var keys: String
     @Option(help: "Tasks to submit.") var tasks = 1_000
     @Option(help: "Submissions in flight at once (closed loop); ignored with --rate.") var inFlight = 64
     @Option(help: "Offer submissions at this many per second (open loop) instead.") var rate: Int?
@@ -26,10 +31,16 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Scenario name printed in the first column.") var name = "bench"
     @Option(help: "Processes whose peak memory to report, as name=pid,name=pid.") var processes = ""
     @Option(help: "The mock provider's base URL, to count provider calls per task.") var provider: String?
+    @Option(help: "Fill the queue first, then start this many worker processes and time how fast they drain it.") var drainWorkers: Int?
+    @Option(help: "Each drain worker's --concurrency.") var workerConcurrency = 64
     @Flag(help: "Print the column header first.") var header = false
 
     func validate() throws {
         guard tasks > 0, inFlight > 0, pollRate >= 0 else { throw ValidationError("--tasks and --in-flight must be positive") }
+        guard !keyList.isEmpty else { throw ValidationError("--keys needs at least one API key") }
+        if let drainWorkers, drainWorkers <= 0 || workerConcurrency <= 0 {
+            throw ValidationError("--drain-workers and --worker-concurrency must be positive")
+        }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
     }
 
@@ -37,38 +48,50 @@ struct BenchCommand: AsyncParsableCommand {
         let runtime = try await Runtime.start(label: "imagegen.bench")
         let client = CurlMultiClient()
         let results = BenchResults(database: runtime.database)
-        let userID = try await results.user(ofKey: key)
+        let users = try await results.users(ofKeys: keyList)
         let since = try await results.databaseNow()
         let callsBefore = try await providerCalls(client)
 
-        let sampler = StatusSampler(client: client, api: api, key: key, perSecond: pollRate)
-        let started = ContinuousClock.now
+        let sampler = StatusSampler(client: client, api: api, perSecond: drainWorkers == nil ? pollRate : 0)
+        var started = ContinuousClock.now
         async let polling: Void = sampler.run()
         let posts = try await submit(client, sampler: sampler)
-        let finishedAt = try await results.waitForAll(userID: userID, since: since, count: tasks)
+        let drainers = try drainWorkers.map { count in
+            started = .now
+            return try (0..<count).map { _ in try WorkerProcess(concurrency: workerConcurrency) }
+        }
+        let finishedAt = try await results.waitForAll(users: users, since: since, count: tasks)
         let elapsed = finishedAt - started
         sampler.stop()
         await polling
+        let drainMemory = drainers?.enumerated().compactMap { index, worker in worker.peakMemory.map { ("worker-\(index + 1)", $0) } }
+        drainers?.forEach { $0.stop() }
 
-        let latencies = try await results.latencies(userID: userID, since: since)
+        let latencies = try await results.latencies(users: users, since: since)
         let calls = try await providerCalls(client).map { $0 - (callsBefore ?? 0) }
         let row = BenchRow(
             name: name, tasks: tasks, seconds: elapsed, taskLatency: latencies.total, startLatency: latencies.start,
             succeeded: latencies.succeeded, posts: Percentiles(posts), polls: Percentiles(sampler.latencies),
-            memory: peakMemory(), callsPerTask: calls.map { Double($0) / Double(tasks) }
+            memory: peakMemory() + (drainMemory ?? []), callsPerTask: calls.map { Double($0) / Double(tasks) }
         )
         if header { print(BenchRow.header) }
         print(row.line)
     }
 
-    /// Submits every task and returns each POST's latency in milliseconds.
+    private var keyList: [String] {
+        keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Submits every task, the keys taking turns, and returns each POST's latency in milliseconds.
     private func submit(_ client: CurlMultiClient, sampler: StatusSampler) async throws -> [Double] {
-        let request = CurlRequest(
-            method: "POST", url: api + "/images/generate",
-            headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")], body: Array(body.utf8)
-        )
+        let keys = keyList, body = self.body, api = self.api
         let log = SubmissionLog()
         @Sendable func post() async {
+            let key = keys[log.nextTurn() % keys.count]
+            let request = CurlRequest(
+                method: "POST", url: api + "/images/generate",
+                headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")], body: Array(body.utf8)
+            )
             let sent = ContinuousClock.now
             do {
                 let response = try await client.send(request)
@@ -79,7 +102,7 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 log.accepted(milliseconds)
                 if let id = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["task_id"] as? String {
-                    sampler.add(id)
+                    sampler.add(id, key: key)
                 }
             } catch {
                 log.failed("\(error)")
@@ -128,17 +151,52 @@ struct BenchCommand: AsyncParsableCommand {
     private func peakMemory() -> [(String, Double)] {
         processes.split(separator: ",").compactMap { pair in
             let parts = pair.split(separator: "=")
-            guard parts.count == 2, let status = try? String(contentsOfFile: "/proc/\(parts[1])/status", encoding: .utf8),
-                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-                  let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-            return (String(parts[0]), kilobytes / 1024)
+            guard parts.count == 2, let pid = Int32(parts[1]), let mebibytes = peakResidentMebibytes(pid: pid) else { return nil }
+            return (String(parts[0]), mebibytes)
         }
+    }
+}
+
+/// VmHWM of a process: the most resident memory it ever had, in MiB.
+private func peakResidentMebibytes(pid: Int32) -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
+    return kilobytes / 1024
+}
+
+/// An `imagegen worker` the drain run starts from this same binary, with this environment.
+private final class WorkerProcess {
+    private let process = Process()
+
+    init(concurrency: Int) throws {
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["worker", "--concurrency", String(concurrency)]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var peakMemory: Double? { peakResidentMebibytes(pid: process.processIdentifier) }
+
+    /// SIGTERM, then waits for the worker to hand back and stop.
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
     }
 }
 
 /// The submissions' latencies and failures, shared by the tasks that send them.
 private final class SubmissionLog: Sendable {
-    private let state = Mutex<(latencies: [Double], failures: [String], claimed: Int)>(([], [], 0))
+    private let state = Mutex<(latencies: [Double], failures: [String], claimed: Int, turns: Int)>(([], [], 0, 0))
+
+    /// Which key's turn it is to submit, counting up.
+    func nextTurn() -> Int {
+        state.withLock { state in
+            defer { state.turns += 1 }
+            return state.turns
+        }
+    }
 
     /// The number of the next submission a closed-loop sender may make.
     func claim() -> Int {

@@ -14,28 +14,33 @@ struct BenchResults {
         let succeeded: Int
     }
 
-    func user(ofKey key: String) async throws -> UUID {
-        guard let userID = try await UserStore(database: database).authenticate(secret: key) else {
-            throw StartupFailure(description: "--key: no user has this API key in DATABASE_URL's database")
+    /// The users the keys belong to, as a PostgreSQL uuid[] literal for the queries below.
+    func users(ofKeys keys: [String]) async throws -> String {
+        var ids: [String] = []
+        for key in keys {
+            guard let userID = try await UserStore(database: database).authenticate(secret: key) else {
+                throw StartupFailure(description: "--keys: no user has the API key \(key.prefix(6))… in DATABASE_URL's database")
+            }
+            ids.append(userID.uuidString)
         }
-        return userID
+        return "{" + ids.joined(separator: ",") + "}"
     }
 
     func databaseNow() async throws -> String {
         try await database.run { try $0.query("SELECT now()::text AS now").first!.string("now") }
     }
 
-    /// Waits until `count` of the user's tasks created since `since` have finished, checking
+    /// Waits until `count` of the users' tasks created since `since` have finished, checking
     /// every 50 ms, and returns when the last one was seen finished.
-    func waitForAll(userID: UUID, since: String, count: Int) async throws -> ContinuousClock.Instant {
+    func waitForAll(users: String, since: String, count: Int) async throws -> ContinuousClock.Instant {
         while true {
             let finished = try await database.run { connection in
                 try connection.query(
                     """
                     SELECT count(*) AS finished FROM tasks
-                    WHERE user_id = $1 AND created_at >= $2 AND status IN ('succeeded', 'failed', 'canceled')
+                    WHERE user_id = ANY($1::uuid[]) AND created_at >= $2 AND status IN ('succeeded', 'failed', 'canceled')
                     """,
-                    [.text(userID.uuidString), .text(since)]
+                    [.text(users), .text(since)]
                 ).first!.int("finished")
             }
             if finished >= count { return .now }
@@ -43,16 +48,16 @@ struct BenchResults {
         }
     }
 
-    func latencies(userID: UUID, since: String) async throws -> Latencies {
+    func latencies(users: String, since: String) async throws -> Latencies {
         let row = try await database.run { connection in
             try connection.query(
                 """
                 SELECT \(Self.percentiles("finished_at - created_at", as: "total")),
                        \(Self.percentiles("started_at - created_at", as: "start")),
                        count(*) FILTER (WHERE status = 'succeeded') AS succeeded
-                FROM tasks WHERE user_id = $1 AND created_at >= $2
+                FROM tasks WHERE user_id = ANY($1::uuid[]) AND created_at >= $2
                 """,
-                [.text(userID.uuidString), .text(since)]
+                [.text(users), .text(since)]
             ).first!
         }
         func read(_ prefix: String) throws -> Percentiles {

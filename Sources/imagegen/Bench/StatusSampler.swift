@@ -7,22 +7,21 @@ import Synchronization
 final class StatusSampler: Sendable {
     private let client: CurlMultiClient
     private let api: String
-    private let key: String
     private let perSecond: Int
-    private let state = Mutex<(ids: [String], latencies: [Double], stopped: Bool)>(([], [], false))
+    /// Recent tasks with the key of the user who submitted each.
+    private let state = Mutex<(tasks: [(id: String, key: String)], latencies: [Double], stopped: Bool)>(([], [], false))
 
-    init(client: CurlMultiClient, api: String, key: String, perSecond: Int) {
+    init(client: CurlMultiClient, api: String, perSecond: Int) {
         self.client = client
         self.api = api
-        self.key = key
         self.perSecond = perSecond
     }
 
-    func add(_ taskID: String) {
+    func add(_ taskID: String, key: String) {
         state.withLock { state in
             // The newest few hundred tasks: the ones clients would be polling.
-            if state.ids.count >= 512 { state.ids.removeFirst(256) }
-            state.ids.append(taskID)
+            if state.tasks.count >= 512 { state.tasks.removeFirst(256) }
+            state.tasks.append((taskID, key))
         }
     }
 
@@ -38,13 +37,13 @@ final class StatusSampler: Sendable {
             while !state.withLock({ $0.stopped }) {
                 index += 1
                 try? await Task.sleep(until: start + .nanoseconds(index * 1_000_000_000 / Int64(perSecond)))
-                guard let id = state.withLock({ $0.ids.randomElement() }) else { continue }
-                group.addTask { await self.poll(id) }
+                guard let task = state.withLock({ $0.tasks.randomElement() }) else { continue }
+                group.addTask { await self.poll(task.id, key: task.key) }
             }
         }
     }
 
-    private func poll(_ taskID: String) async {
+    private func poll(_ taskID: String, key: String) async {
         let sent = ContinuousClock.now
         guard let response = try? await client.send(CurlRequest(
             url: api + "/images/tasks/\(taskID)/status", headers: [("Authorization", "Bearer \(key)")]
