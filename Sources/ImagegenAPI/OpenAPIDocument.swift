@@ -310,23 +310,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/NotFound"
           },
           "429": {
-            "description": "The caller already holds as many long polls and event streams open as it may (WAITERS_PER_USER).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before asking again.",
-                "schema": {
-                  "type": "integer",
-                  "minimum": 1
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyWaiters"
           },
           "503": {
             "$ref": "#/components/responses/Unavailable"
@@ -383,23 +367,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/NotFound"
           },
           "429": {
-            "description": "The caller already holds as many long polls and event streams open as it may (WAITERS_PER_USER).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before asking again.",
-                "schema": {
-                  "type": "integer",
-                  "minimum": 1
-                }
-              }
-            }
+            "$ref": "#/components/responses/TooManyWaiters"
           },
           "503": {
             "$ref": "#/components/responses/Unavailable"
@@ -761,6 +729,25 @@ enum OpenAPIDocument {
           "application/json": {
             "schema": {
               "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "TooManyWaiters": {
+        "description": "The caller already holds as many long polls and event streams open as it may (WAITERS_PER_USER).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait before asking again.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
             }
           }
         }

@@ -212,12 +212,14 @@ public struct AttemptStore: Sendable {
 
     /// Returns a task whose attempt the worker gave up on while shutting down to `queued`,
     /// with one more attempt allowed, so the abandoned one does not count against it.
-    /// Attempt numbers only grow, so they stay unique fencing tokens. The provider call was
-    /// cut off mid-flight, so its reservation stays counted as unsettled.
-    public func handBack(_ attempt: TaskAttempt) async throws -> AttemptOutcome {
+    /// Attempt numbers only grow, so they stay unique fencing tokens.
+    ///
+    /// - Parameter providerMayHaveBilled: the provider call was cut off mid-flight, so the
+    ///   reservation stays counted as unsettled; without a call it is released.
+    public func handBack(_ attempt: TaskAttempt, providerMayHaveBilled: Bool) async throws -> AttemptOutcome {
         try await database.transaction { connection in
             guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
-            try SpendLedger.resolve(taskID: attempt.taskID, attempt: attempt.attempt, as: .unsettled, on: connection)
+            try Self.closeReservation(of: attempt, providerMayHaveBilled: providerMayHaveBilled, on: connection)
             if cancelRequested {
                 try Self.end(attempt.taskID, as: .canceled, error: nil, on: connection)
                 return .canceled

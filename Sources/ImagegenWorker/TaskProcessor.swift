@@ -78,7 +78,7 @@ public struct TaskProcessor: Sendable {
             if stop.isStopped || leaseLost(taskID) {
                 // Stopped or taken over between the gate and the call: nothing was asked of the provider yet.
                 await report(.abandoned, of: admission, logger: logger)
-                try await handBack(attempt, logger: logger)
+                try await handBack(attempt, providerCalled: false, logger: logger)
                 return
             }
             logger.debug("calling the provider", metadata: ["model": "\(attempt.request.model)", "key": "\(admission.keyID)"])
@@ -95,7 +95,7 @@ public struct TaskProcessor: Sendable {
             await report(outcome.callOutcome(poolHasOtherKeys: poolHasOtherKeys), of: admission, logger: logger)
             switch outcome {
             case .success(let generation): try await succeed(attempt, generation: generation, logger: logger)
-            case .failure(.abandoned): try await handBack(attempt, logger: logger)
+            case .failure(.abandoned): try await handBack(attempt, providerCalled: true, logger: logger)
             case .failure(let failure): try await handle(failure, of: attempt, entry: leased.entry, logger: logger)
             }
         } catch {
@@ -162,8 +162,8 @@ public struct TaskProcessor: Sendable {
     /// key, its rejection fails the task at once with the provider's reason.
     private var poolHasOtherKeys: Bool { provider.keyIDs.count > 1 }
 
-    private func handBack(_ attempt: TaskAttempt, logger: Logger) async throws {
-        switch try await persist({ try await attempts.handBack(attempt) }, logger: logger) {
+    private func handBack(_ attempt: TaskAttempt, providerCalled: Bool, logger: Logger) async throws {
+        switch try await persist({ try await attempts.handBack(attempt, providerMayHaveBilled: providerCalled) }, logger: logger) {
         case .recorded:
             try await queue.handBack(taskID: attempt.taskID)
             logger.notice("worker stopping; unfinished attempt handed back to the queue")

@@ -123,15 +123,33 @@ struct AttemptStoreTests {
         #expect(try await f.attempts.beginAttempt(taskID: f.taskID) == nil)
     }
 
+    @Test("a hand-back before the provider was called releases the reservation; after a cut-off call it stays unsettled")
+    func handBackReservation() async throws {
+        let f = try await fixture()
+        func state(_ attempt: Int) async throws -> String? {
+            try await f.database.run { connection in
+                try connection.query(
+                    "SELECT state FROM reservations WHERE task_id = $1 AND attempt = $2", [.text(f.taskID.uuidString), .int(attempt)]
+                )
+            }.first?.string("state")
+        }
+        let unstarted = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        #expect(try await f.attempts.handBack(unstarted, providerMayHaveBilled: false) == .recorded)
+        #expect(try await state(unstarted.attempt) == "released")
+        let cutOff = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
+        #expect(try await f.attempts.handBack(cutOff, providerMayHaveBilled: true) == .recorded)
+        #expect(try await state(cutOff.attempt) == "unsettled")
+    }
+
     @Test("handing an attempt back returns the task to queued without using up an attempt")
     func handBackRestoresAttempt() async throws {
         let f = try await fixture(maxAttempts: 1)
         let attempt = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
-        #expect(try await f.attempts.handBack(attempt) == .recorded)
+        #expect(try await f.attempts.handBack(attempt, providerMayHaveBilled: true) == .recorded)
         let row = try await f.row()
         #expect(try row.string("status") == "queued")
         #expect(try row.int("max_attempts") == 2)
-        #expect(try await f.attempts.handBack(attempt) == .superseded)
+        #expect(try await f.attempts.handBack(attempt, providerMayHaveBilled: true) == .superseded)
         let next = try #require(try await f.attempts.beginAttempt(taskID: f.taskID))
         #expect(next.attempt == 2)
     }
