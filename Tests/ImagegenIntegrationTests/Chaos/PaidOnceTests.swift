@@ -40,6 +40,17 @@ struct PaidOnceTests {
         try await system.providerCalls().filter { $0.key.hasPrefix(scenario + " ") }
     }
 
+    /// Makes the tasks' Redis leases lapse, as a stall or a lost renewal would leave them, wakes an idle
+    /// worker to lease at once, and waits until a lease call has reaped them.
+    private func lapseLeases(of taskIDs: [String], on system: RunningSystem) async throws {
+        let redis = RedisConnection(url: system.redisURL, logger: TestEnvironment.logger)
+        for taskID in taskIDs {
+            #expect(try redis.command(["ZADD", "imagegen:{\(system.queue.name)}:inflight", "XX", "CH", "1", taskID.uppercased()]).integer == 1)
+        }
+        try redis.command(["LPUSH", "imagegen:{\(system.queue.name)}:wakeups", "1"])
+        #expect(try await eventually { try await system.queue.stats().expiredLeases == 0 })
+    }
+
     /// Every task succeeded in one attempt with one charge, and the provider was called once for each; prints the figure.
     private func expectPaidOnce(_ taskIDs: [String], named scenario: String, on system: RunningSystem, key: String) async throws {
         for taskID in taskIDs {
@@ -129,14 +140,7 @@ struct PaidOnceTests {
         let second = system.makeWorker(options)
         let running = Task { await second.run() }
         defer { running.cancel() }
-
-        let redis = RedisConnection(url: system.redisURL, logger: TestEnvironment.logger)
-        let inflight = "imagegen:{\(system.queue.name)}:inflight"
-        for taskID in taskIDs {
-            #expect(try redis.command(["ZADD", inflight, "XX", "CH", "1", taskID.uppercased()]).integer == 1)
-        }
-        try redis.command(["LPUSH", "imagegen:{\(system.queue.name)}:wakeups", "1"])
-        #expect(try await eventually { try await system.queue.stats().expiredLeases == 0 })
+        try await lapseLeases(of: taskIDs, on: system)
 
         try await system.releaseHeldCalls()
         try await expectPaidOnce(taskIDs, named: "lease lapsed under a live worker", on: system, key: key)
@@ -151,10 +155,7 @@ struct PaidOnceTests {
         let taskIDs = try await submitHeld(1, named: "a worker leases its own running task again", on: system, key: key)
         let taskID = taskIDs[0]
         #expect(try await eventually { try await calls("a worker leases its own running task again", on: system).count == 1 })
-        let redis = RedisConnection(url: system.redisURL, logger: TestEnvironment.logger)
-        #expect(try redis.command(["ZADD", "imagegen:{\(system.queue.name)}:inflight", "XX", "CH", "1", taskID.uppercased()]).integer == 1)
-        try redis.command(["LPUSH", "imagegen:{\(system.queue.name)}:wakeups", "1"])
-        #expect(try await eventually { try await system.queue.stats().expiredLeases == 0 })
+        try await lapseLeases(of: taskIDs, on: system)
         // Long enough for a dropped heartbeat to go stale and the reconciler to hand the task to a second attempt
         // (a lower bound: on a slow machine the test only waits longer).
         try await Task.sleep(for: .seconds(3))
