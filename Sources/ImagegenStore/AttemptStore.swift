@@ -2,9 +2,26 @@ import Foundation
 import ImagegenCore
 import PostgresClient
 
-/// The worker's side of a task in PostgreSQL: start an attempt, keep it alive, and
-/// record how it ended. Every change after the start is fenced by the attempt number,
-/// so a worker that lost its lease cannot overwrite a newer attempt or charge twice.
+/// An attempt that ended, with what it produced.
+public struct FinishedAttempt: Sendable {
+    public let attempt: TaskAttempt
+    public let end: AttemptEnd
+    public let images: [StoredImage]
+    public let usage: TokenUsage?
+
+    public init(_ attempt: TaskAttempt, _ end: AttemptEnd, images: [StoredImage] = [], usage: TokenUsage? = nil) {
+        self.attempt = attempt
+        self.end = end
+        self.images = images
+        self.usage = usage
+    }
+}
+
+/// The worker's side of a task in PostgreSQL: start attempts and record how they ended,
+/// carrying out `TaskLifecycle`'s decisions. Both work on batches, one transaction each
+/// whatever the batch's size, with the users' counters changed last (`SpendLedger`). Every
+/// change after the start is fenced by the attempt number, so a worker that lost its lease
+/// cannot overwrite a newer attempt or charge twice.
 public struct AttemptStore: Sendable {
     let database: Database
     let spend: SpendPolicy
@@ -24,97 +41,202 @@ public struct AttemptStore: Sendable {
         self.now = now
     }
 
-    /// Starts the next attempt, or returns nil when the task is in no state to run.
+    /// Starts the next attempt of each task that `TaskLifecycle.start` lets start, and ends
+    /// those it ends; returns the attempts started. A task missing from the answer is in no
+    /// state to run.
     ///
-    /// The attempt's price and images are reserved against the user's limits in the same
-    /// transaction; a task that would pass a limit fails as `spend_limit_exceeded` or
-    /// `image_limit_exceeded` and is never sent to the provider. A task still marked `running`
-    /// is taken over only when its heartbeat is older than `takeoverAfter`: its worker stopped
-    /// heartbeating, so the earlier attempt's reservation becomes unsettled (it may have been
-    /// billed). A running task with a fresh heartbeat returns nil and is left to its worker. If
-    /// a takeover would be its last attempt the task fails as `worker_lost` rather than running
-    /// forever; if its owner asked to cancel, it is canceled.
-    public func beginAttempt(taskID: UUID) async throws -> TaskAttempt? {
+    /// Each attempt's price and images are reserved against its user's limits in the same
+    /// transaction; one that would pass a limit fails as `spend_limit_exceeded` or
+    /// `image_limit_exceeded` and is never sent to the provider (`SpendAdmission`).
+    public func beginAttempts(_ taskIDs: [UUID]) async throws -> [UUID: TaskAttempt] {
+        guard !taskIDs.isEmpty else { return [:] }
         let periods = spend.periods(at: now())
-        let policy = spend
+        let defaults = spend.defaults
         let takeoverMilliseconds = takeoverAfter.milliseconds
         return try await database.transaction { connection in
-            let id = PostgresValue.text(taskID.uuidString)
-            guard let current = try connection.query(
+            let rows = try connection.query(
                 """
-                SELECT t.status, t.attempts, t.max_attempts, t.cancel_requested_at IS NOT NULL AS cancel_requested,
+                SELECT t.id, t.status, t.attempts, t.max_attempts, t.cancel_requested_at IS NOT NULL AS cancel_requested,
                        coalesce(t.heartbeat_at > now() - $2::bigint * interval '1 millisecond', false) AS heartbeat_fresh,
-                       coalesce(t.deadline_at < now(), false) AS overdue,
+                       coalesce(t.deadline_at < now(), false) AS overdue, t.started_at IS NULL AS never_started,
                        t.user_id, t.prompt, t.model, t.size, t.quality, t.style, t.n, t.end_user, t.unit_price_micro_usd,
                        coalesce(m.accepts_response_format, true) AS accepts_response_format,
-                       r.output_micro_usd_per_million IS NOT NULL AS billed_by_tokens, r.*
+                       r.output_micro_usd_per_million IS NOT NULL AS billed_by_tokens, r.*, \(UserLimits.columns)
                 FROM tasks t
+                JOIN users u ON u.id = t.user_id
                 LEFT JOIN models m ON m.name = t.model
                 LEFT JOIN LATERAL (
                     SELECT \(TokenRates.columns) FROM token_prices p
                     WHERE p.model = t.model AND p.effective_from <= t.created_at
                     ORDER BY p.effective_from DESC LIMIT 1
                 ) r ON true
-                WHERE t.id = $1 FOR UPDATE OF t
+                WHERE t.id = ANY($1::uuid[]) ORDER BY t.id FOR UPDATE OF t
                 """,
-                [id, .int(takeoverMilliseconds)]
-            ).first, let status = TaskStatus(rawValue: try current.string("status")), !status.isTerminal else { return nil }
-            let attempts = Int(try current.int("attempts"))
-            if status == .running, try current.bool("heartbeat_fresh") { return nil }
-            if status == .running {
-                try SpendLedger.resolve(taskID: taskID, attempt: attempts, as: .unsettled, on: connection)
-            }
-            if try current.bool("cancel_requested") {
-                try Self.end(taskID, as: .canceled, error: nil, on: connection)
-                return nil
-            }
-            if try current.bool("overdue") {
-                try Self.end(taskID, as: .failed, error: TaskError.expired, on: connection)
-                return nil
-            }
-            if status == .running, attempts >= Int(try current.int("max_attempts")) {
-                let error = TaskError(code: "worker_lost", message: "the worker running the last attempt stopped without finishing it")
-                try Self.end(taskID, as: .failed, error: error, on: connection)
-                return nil
-            }
-            let request = ImageRequest(
-                prompt: try current.string("prompt"), model: try current.string("model"), size: try current.string("size"),
-                quality: try current.string("quality"), style: try current.optionalString("style"), n: Int(try current.int("n")),
-                endUser: try current.optionalString("end_user")
+                [.text("{" + taskIDs.map(\.uuidString).joined(separator: ",") + "}"), .int(takeoverMilliseconds)]
             )
-            let price = TaskPrice(
-                unit: MicroDollars(try current.int("unit_price_micro_usd")),
-                tokenRates: try current.bool("billed_by_tokens") ? try TokenRates(current) : nil
-            )
-            let reservation = price.reservation(for: request)
-            let userID = UUID(uuidString: try current.string("user_id"))!
-            do {
-                try SpendLedger.reserve(
-                    taskID: taskID, attempt: attempts + 1, userID: userID, amount: reservation, images: request.n, periods: periods,
-                    policy: policy, on: connection
+            var plan = StartPlan()
+            for row in rows.map({ $0 }) {
+                let taskID = UUID(uuidString: try row.string("id"))!
+                let state = TaskState(
+                    status: TaskStatus(rawValue: try row.string("status")) ?? .failed, attempts: Int(try row.int("attempts")),
+                    maxAttempts: Int(try row.int("max_attempts")), cancelRequested: try row.bool("cancel_requested"),
+                    heartbeatFresh: try row.bool("heartbeat_fresh"), overdue: try row.bool("overdue")
                 )
-            } catch let exceeded as SpendLedger.LimitExceeded {
-                let message = exceeded.limit.refusal(
-                    cost: reservation, images: request.n, cap: exceeded.cap, committed: exceeded.committed, periods: periods
-                )
-                try Self.end(taskID, as: .failed, error: TaskError(code: exceeded.limit.errorCode, message: message), on: connection)
-                return nil
+                switch TaskLifecycle.start(state) {
+                case .leave:
+                    continue
+                case .end(let status, let error, let takingOver):
+                    if takingOver { plan.unsettled.append([.text(taskID.uuidString), .int(state.attempts)]) }
+                    plan.ended.append([.text(taskID.uuidString), .text(status.rawValue), .optional(error?.code), .optional(error?.message)])
+                case .start(let number, let takingOver):
+                    if takingOver { plan.unsettled.append([.text(taskID.uuidString), .int(state.attempts)]) }
+                    let attempt = try Self.attempt(number, of: taskID, maxAttempts: state.maxAttempts, row: row, periods: periods)
+                    plan.starts.append(StartPlan.Start(
+                        attempt: attempt, limits: try UserLimits(row).or(defaults), neverStarted: try row.bool("never_started")
+                    ))
+                }
             }
-            try connection.query(
-                """
-                UPDATE tasks
-                SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()),
-                    heartbeat_at = now(), next_attempt_at = NULL, updated_at = now()
-                WHERE id = $1
-                """,
-                [id]
+            try plan.apply(on: connection)
+            // The shared counters last: every attempt is counted, then the ones that do not fit are taken back.
+            let openings = SpendLedger.sum(plan.starts.map(\.attempt.reservation.opening))
+            let totals = try SpendLedger.add(openings, on: connection)
+            let before = totals.reduce(into: [SpendCounter: CounterValues]()) { before, counter in
+                before[counter.key] = counter.value - openings[counter.key, default: CounterValues()]
+            }
+            let refusals = SpendAdmission.admit(
+                plan.starts.map { SpendAdmission.Request(reservation: $0.attempt.reservation, limits: $0.limits) }, counters: before
             )
-            return TaskAttempt(
-                taskID: taskID, userID: userID, request: request, attempt: attempts + 1,
-                maxAttempts: Int(try current.int("max_attempts")), price: price,
-                acceptsResponseFormat: try current.bool("accepts_response_format")
-            )
+            let refused = zip(plan.starts, refusals).compactMap { start, refusal in refusal.map { (start, $0) } }
+            if !refused.isEmpty {
+                try Self.takeBack(refused, periods: periods, on: connection)
+            }
+            let refusedIDs = Set(refused.map(\.0.attempt.taskID))
+            return Dictionary(uniqueKeysWithValues: plan.starts.filter { !refusedIDs.contains($0.attempt.taskID) }.map {
+                ($0.attempt.taskID, $0.attempt)
+            })
         }
+    }
+
+    public func beginAttempt(taskID: UUID) async throws -> TaskAttempt? {
+        try await beginAttempts([taskID])[taskID]
+    }
+
+    /// Records how each attempt ended (`TaskLifecycle.finish`): the images, the charge, the
+    /// task's next status and its reservation's end, in one transaction. The charge is the
+    /// task's price applied to what the call returned. An owner who asked to cancel meanwhile
+    /// gets `canceled` and no images, but a billed call is still charged.
+    public func finish(_ finished: [FinishedAttempt]) async throws -> [AttemptOutcome] {
+        guard !finished.isEmpty else { return [] }
+        let transitions = finished.map { TaskLifecycle.finish($0.end) }
+        let moved = try await database.transaction { connection -> [UUID: TaskStatus] in
+            var decisions = ParameterRows(types: ["uuid", "int", "text", "text", "bool", "text", "text", "bool", "bigint", "int", "text"])
+            for (finish, transition) in zip(finished, transitions) {
+                let resolution = switch transition.reservation {
+                case .settled: "settled"
+                case .released: "released"
+                case .unsettled: "unsettled"
+                }
+                decisions.append([
+                    .text(finish.attempt.taskID.uuidString), .int(finish.attempt.attempt), .text(transition.status.rawValue),
+                    .text(transition.statusIfCancelRequested.rawValue), .text(transition.status.isTerminal ? "true" : "false"),
+                    .optional(transition.error?.code), .optional(transition.error?.message), .text(transition.keepsError ? "true" : "false"),
+                    transition.retryDelayMilliseconds.map { .int($0) } ?? .null, .int(transition.extraAttempts), .text(resolution),
+                ])
+            }
+            var images = ParameterRows(types: ["uuid", "int", "text", "bytea", "text"])
+            var charges = ParameterRows(types: ["uuid", "uuid", "int", "bigint", "int", "text", "text", "text", "bigint", "bigint", "bigint"])
+            for finish in finished {
+                let id = PostgresValue.text(finish.attempt.taskID.uuidString)
+                for (position, image) in finish.images.enumerated() {
+                    images.append([id, .int(position), .text(image.mediaType), .bytes(image.bytes), .optional(image.revisedPrompt)])
+                }
+            }
+            for (finish, transition) in zip(finished, transitions) {
+                guard case .settled(let cost, let count) = transition.reservation else { continue }
+                let attempt = finish.attempt, usage = finish.usage
+                charges.append([
+                    .text(attempt.taskID.uuidString), .text(attempt.userID.uuidString), .int(attempt.attempt), .int(cost.value), .int(count),
+                    .text(attempt.request.model), .text(attempt.request.size), .text(attempt.request.quality),
+                    usage.map { .int($0.textInputTokens) } ?? .null, usage.map { .int($0.imageInputTokens) } ?? .null,
+                    usage.map { .int($0.outputTokens) } ?? .null,
+                ])
+            }
+            let statement = ParameterRows.layout([decisions, images, charges])
+            let rows = try connection.query(
+                """
+                WITH d (id, attempt, status, status_if_canceled, finishes, code, message, keeps_error, delay_ms, extra, resolution) AS (
+                    \(statement.values[0])
+                ), moved AS (
+                    UPDATE tasks t
+                    SET status = CASE WHEN t.cancel_requested_at IS NULL THEN d.status ELSE d.status_if_canceled END,
+                        finished_at = CASE WHEN t.cancel_requested_at IS NOT NULL OR d.finishes THEN now() END,
+                        next_attempt_at = CASE WHEN t.cancel_requested_at IS NULL THEN now() + d.delay_ms * interval '1 millisecond' END,
+                        error_code = CASE WHEN d.keeps_error THEN t.error_code ELSE d.code END,
+                        error_message = CASE WHEN d.keeps_error THEN t.error_message ELSE d.message END,
+                        max_attempts = t.max_attempts + d.extra, heartbeat_at = NULL, updated_at = now()
+                    FROM d WHERE t.id = d.id AND t.status = 'running' AND t.attempts = d.attempt
+                    RETURNING t.id, t.status
+                ), stored AS (
+                    INSERT INTO task_images (task_id, position, media_type, bytes, revised_prompt)
+                    SELECT i.task_id, i.position, i.media_type, i.bytes, i.revised_prompt
+                    FROM (\(statement.values[1])) AS i (task_id, position, media_type, bytes, revised_prompt)
+                    JOIN moved m ON m.id = i.task_id AND m.status = 'succeeded'
+                ), charged AS (
+                    INSERT INTO charges (task_id, user_id, attempt, amount_micro_usd, images, model, size, quality,
+                                         text_input_tokens, image_input_tokens, output_tokens)
+                    SELECT c.* FROM (\(statement.values[2])) AS c (task_id, user_id, attempt, amount, images, model, size, quality, text_tokens,
+                                                              image_tokens, output_tokens)
+                    JOIN moved m ON m.id = c.task_id
+                    ON CONFLICT (task_id) DO NOTHING
+                ), resolved AS (
+                    UPDATE reservations r SET state = d.resolution, resolved_at = now()
+                    FROM d JOIN moved m ON m.id = d.id
+                    WHERE r.task_id = d.id AND r.attempt = d.attempt AND r.state = 'reserved'
+                    RETURNING r.task_id
+                )
+                SELECT m.id, m.status, EXISTS (SELECT 1 FROM resolved WHERE resolved.task_id = m.id) AS resolved FROM moved m
+                """,
+                statement.parameters
+            )
+            var moved: [UUID: TaskStatus] = [:]
+            var resolved: Set<UUID> = []
+            for row in rows.map({ $0 }) {
+                let id = UUID(uuidString: try row.string("id"))!
+                moved[id] = TaskStatus(rawValue: try row.string("status"))
+                if try row.bool("resolved") { resolved.insert(id) }
+            }
+            let closings = zip(finished, transitions).filter { resolved.contains($0.0.attempt.taskID) }.map { finish, transition in
+                finish.attempt.reservation.closing(as: transition.reservation)
+            }
+            try SpendLedger.add(SpendLedger.sum(closings), on: connection)
+            return moved
+        }
+        return zip(finished, transitions).map { finish, transition in
+            guard let status = moved[finish.attempt.taskID] else { return .superseded }
+            return status == .canceled && transition.status != .canceled ? .canceled : .recorded
+        }
+    }
+
+    public func complete(_ attempt: TaskAttempt, images: [StoredImage], usage: TokenUsage?) async throws -> AttemptOutcome {
+        let cost = attempt.price.charge(images: images.count, usage: usage)
+        return try await finish([FinishedAttempt(attempt, .succeeded(cost: cost, images: images.count), images: images, usage: usage)])[0]
+    }
+
+    public func scheduleRetry(
+        _ attempt: TaskAttempt, delayMilliseconds: Int64, error: TaskError, providerMayHaveBilled: Bool, countsAsAttempt: Bool = true
+    ) async throws -> AttemptOutcome {
+        let end = AttemptEnd.retry(
+            delayMilliseconds: delayMilliseconds, error: error, providerMayHaveBilled: providerMayHaveBilled, countsAsAttempt: countsAsAttempt
+        )
+        return try await finish([FinishedAttempt(attempt, end)])[0]
+    }
+
+    public func fail(_ attempt: TaskAttempt, error: TaskError, providerMayHaveBilled: Bool) async throws -> AttemptOutcome {
+        try await finish([FinishedAttempt(attempt, .failed(error, providerMayHaveBilled: providerMayHaveBilled))])[0]
+    }
+
+    public func handBack(_ attempt: TaskAttempt, providerMayHaveBilled: Bool) async throws -> AttemptOutcome {
+        try await finish([FinishedAttempt(attempt, .handedBack(providerMayHaveBilled: providerMayHaveBilled))])[0]
     }
 
     /// Records that the workers running `taskIDs` are alive, in one statement.
@@ -128,139 +250,106 @@ public struct AttemptStore: Sendable {
         }
     }
 
-    /// Stores the images, the charge and `succeeded` in one transaction. The charge is the
-    /// task's price applied to what the call returned (`TaskPrice.charge`).
-    ///
-    /// If the owner asked to cancel meanwhile, the images are discarded and the task
-    /// ends `canceled`, but the charge is still recorded: the provider has billed it.
-    public func complete(_ attempt: TaskAttempt, images: [StoredImage], usage: TokenUsage?) async throws -> AttemptOutcome {
-        let cost = attempt.price.charge(images: images.count, usage: usage)
-        return try await database.transaction { connection in
-            guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
-            if cancelRequested {
-                try Self.end(attempt.taskID, as: .canceled, error: nil, on: connection)
-            } else {
-                try Self.end(attempt.taskID, as: .succeeded, error: nil, on: connection)
-                for (position, image) in images.enumerated() {
-                    try connection.query(
-                        "INSERT INTO task_images (task_id, position, media_type, bytes, revised_prompt) VALUES ($1, $2, $3, $4, $5)",
-                        [
-                            .text(attempt.taskID.uuidString), .int(position), .text(image.mediaType), .bytes(image.bytes),
-                            .optional(image.revisedPrompt),
-                        ]
-                    )
-                }
-            }
-            try SpendLedger.resolve(taskID: attempt.taskID, attempt: attempt.attempt, as: .settled(cost, images: images.count), on: connection)
-            try connection.query(
-                """
-                INSERT INTO charges (task_id, user_id, attempt, amount_micro_usd, images, model, size, quality,
-                                     text_input_tokens, image_input_tokens, output_tokens)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                ON CONFLICT (task_id) DO NOTHING
-                """,
-                [
-                    .text(attempt.taskID.uuidString), .text(attempt.userID.uuidString), .int(attempt.attempt),
-                    .int(cost.value), .int(images.count), .text(attempt.request.model), .text(attempt.request.size),
-                    .text(attempt.request.quality), usage.map { .int($0.textInputTokens) } ?? .null,
-                    usage.map { .int($0.imageInputTokens) } ?? .null, usage.map { .int($0.outputTokens) } ?? .null,
-                ]
-            )
-            return cancelRequested ? .canceled : .recorded
-        }
-    }
-
-    /// Marks the attempt failed but to be tried again after `delayMilliseconds`. Its
-    /// reservation is released, or kept as unsettled when the provider may have billed.
-    /// With `countsAsAttempt` false (the provider refused the key, not the task) one more
-    /// attempt is allowed, so the refusal does not use one up.
-    public func scheduleRetry(
-        _ attempt: TaskAttempt, delayMilliseconds: Int64, error: TaskError, providerMayHaveBilled: Bool, countsAsAttempt: Bool = true
-    ) async throws -> AttemptOutcome {
-        try await database.transaction { connection in
-            guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
-            try Self.closeReservation(of: attempt, providerMayHaveBilled: providerMayHaveBilled, on: connection)
-            if cancelRequested {
-                try Self.end(attempt.taskID, as: .canceled, error: error, on: connection)
-                return .canceled
-            }
-            try connection.query(
-                """
-                UPDATE tasks SET status = 'retrying', next_attempt_at = now() + $2 * interval '1 millisecond',
-                                 error_code = $3, error_message = $4, heartbeat_at = NULL, updated_at = now(),
-                                 max_attempts = max_attempts + $5
-                WHERE id = $1
-                """,
-                [
-                    .text(attempt.taskID.uuidString), .int(delayMilliseconds), .text(error.code), .text(error.message),
-                    .int(countsAsAttempt ? 0 : 1),
-                ]
-            )
-            return .recorded
-        }
-    }
-
-    /// Ends the task as `failed` after its latest attempt, closing its reservation as `scheduleRetry` does.
-    public func fail(_ attempt: TaskAttempt, error: TaskError, providerMayHaveBilled: Bool) async throws -> AttemptOutcome {
-        try await database.transaction { connection in
-            guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
-            try Self.closeReservation(of: attempt, providerMayHaveBilled: providerMayHaveBilled, on: connection)
-            try Self.end(attempt.taskID, as: cancelRequested ? .canceled : .failed, error: error, on: connection)
-            return cancelRequested ? .canceled : .recorded
-        }
-    }
-
-    /// Returns a task whose attempt the worker gave up on while shutting down to `queued`,
-    /// with one more attempt allowed, so the abandoned one does not count against it.
-    /// Attempt numbers only grow, so they stay unique fencing tokens.
-    ///
-    /// - Parameter providerMayHaveBilled: the provider call was cut off mid-flight, so the
-    ///   reservation stays counted as unsettled; without a call it is released.
-    public func handBack(_ attempt: TaskAttempt, providerMayHaveBilled: Bool) async throws -> AttemptOutcome {
-        try await database.transaction { connection in
-            guard let cancelRequested = try Self.lockCurrent(attempt, on: connection) else { return .superseded }
-            try Self.closeReservation(of: attempt, providerMayHaveBilled: providerMayHaveBilled, on: connection)
-            if cancelRequested {
-                try Self.end(attempt.taskID, as: .canceled, error: nil, on: connection)
-                return .canceled
-            }
-            try connection.query(
-                """
-                UPDATE tasks SET status = 'queued', max_attempts = max_attempts + 1, heartbeat_at = NULL, updated_at = now()
-                WHERE id = $1
-                """,
-                [.text(attempt.taskID.uuidString)]
-            )
-            return .recorded
-        }
-    }
-
-    private static func closeReservation(of attempt: TaskAttempt, providerMayHaveBilled: Bool, on connection: PostgresConnection) throws {
-        try SpendLedger.resolve(
-            taskID: attempt.taskID, attempt: attempt.attempt, as: providerMayHaveBilled ? .unsettled : .released, on: connection
+    private static func attempt(_ number: Int, of taskID: UUID, maxAttempts: Int, row: PostgresRow, periods: SpendPeriods) throws -> TaskAttempt {
+        let request = ImageRequest(
+            prompt: try row.string("prompt"), model: try row.string("model"), size: try row.string("size"),
+            quality: try row.string("quality"), style: try row.optionalString("style"), n: Int(try row.int("n")),
+            endUser: try row.optionalString("end_user")
+        )
+        let price = TaskPrice(
+            unit: MicroDollars(try row.int("unit_price_micro_usd")),
+            tokenRates: try row.bool("billed_by_tokens") ? try TokenRates(row) : nil
+        )
+        let userID = UUID(uuidString: try row.string("user_id"))!
+        return TaskAttempt(
+            taskID: taskID, userID: userID, request: request, attempt: number, maxAttempts: maxAttempts, price: price,
+            acceptsResponseFormat: try row.bool("accepts_response_format"),
+            reservation: SpendReservation(userID: userID, amount: price.reservation(for: request), images: request.n, periods: periods)
         )
     }
 
-    /// Locks the task if `attempt` is still its current one; returns whether its owner
-    /// asked to cancel it, or nil when a newer attempt or a final state replaced it.
-    private static func lockCurrent(_ attempt: TaskAttempt, on connection: PostgresConnection) throws -> Bool? {
+    /// Undoes the starts that would pass a limit, within the transaction that made them, and
+    /// fails their tasks with the limit's reason.
+    private static func takeBack(_ refused: [(StartPlan.Start, LimitRefusal)], periods: SpendPeriods, on connection: PostgresConnection) throws {
+        var rows = ParameterRows(types: ["uuid", "int", "text", "text", "bool"])
+        for (start, refusal) in refused {
+            let attempt = start.attempt
+            let message = refusal.limit.refusal(
+                cost: attempt.reservation.amount, images: attempt.reservation.images, cap: refusal.cap, committed: refusal.committed,
+                periods: periods
+            )
+            rows.append([
+                .text(attempt.taskID.uuidString), .int(attempt.attempt), .text(refusal.limit.errorCode), .text(message),
+                .text(start.neverStarted ? "true" : "false"),
+            ])
+        }
         try connection.query(
             """
-            SELECT cancel_requested_at IS NOT NULL AS cancel_requested FROM tasks
-            WHERE id = $1 AND status = 'running' AND attempts = $2 FOR UPDATE
+            WITH f (id, attempt, code, message, never_started) AS (\(ParameterRows.layout([rows]).values[0])),
+            undone AS (DELETE FROM reservations r USING f WHERE r.task_id = f.id AND r.attempt = f.attempt)
+            UPDATE tasks t
+            SET status = 'failed', attempts = f.attempt - 1, started_at = CASE WHEN f.never_started THEN NULL ELSE t.started_at END,
+                finished_at = now(), next_attempt_at = NULL, heartbeat_at = NULL, error_code = f.code, error_message = f.message,
+                updated_at = now()
+            FROM f WHERE t.id = f.id
             """,
-            [.text(attempt.taskID.uuidString), .int(attempt.attempt)]
-        ).first?.bool("cancel_requested")
+            rows.parameters
+        )
+        let openings = SpendLedger.sum(refused.map(\.0.attempt.reservation.opening))
+        try SpendLedger.add(openings.mapValues { CounterValues() - $0 }, on: connection)
+    }
+}
+
+/// What one batch of starts changes, before the counters.
+private struct StartPlan {
+    struct Start {
+        let attempt: TaskAttempt
+        let limits: UserLimits
+        let neverStarted: Bool
     }
 
-    private static func end(_ taskID: UUID, as status: TaskStatus, error: TaskError?, on connection: PostgresConnection) throws {
+    var starts: [Start] = []
+    /// Tasks ended without an attempt: id, status, error code, error message.
+    var ended = ParameterRows(types: ["uuid", "text", "text", "text"])
+    /// Earlier attempts taken over: task id, attempt.
+    var unsettled = ParameterRows(types: ["uuid", "int"])
+
+    /// One statement: the ended tasks, the started ones and their reservations, and the
+    /// reservations of attempts taken over, which stay counted as unsettled.
+    func apply(on connection: PostgresConnection) throws {
+        var started = ParameterRows(types: ["uuid", "int"])
+        var reserved = ParameterRows(types: ["uuid", "int", "uuid", "bigint", "int", "date", "date", "timestamptz"])
+        for start in starts {
+            let attempt = start.attempt, reservation = attempt.reservation
+            started.append([.text(attempt.taskID.uuidString), .int(attempt.attempt)])
+            reserved.append([
+                .text(attempt.taskID.uuidString), .int(attempt.attempt), .text(reservation.userID.uuidString), .int(reservation.amount.value),
+                .int(reservation.images), .text(reservation.day), .text(reservation.month), .optional(reservation.hour),
+            ])
+        }
+        let statement = ParameterRows.layout([ended, started, unsettled, reserved])
         try connection.query(
             """
-            UPDATE tasks SET status = $2, finished_at = now(), next_attempt_at = NULL, heartbeat_at = NULL,
-                             error_code = $3, error_message = $4, updated_at = now()
-            WHERE id = $1
+            WITH e (id, status, code, message) AS (\(statement.values[0])),
+            s (id, attempt) AS (\(statement.values[1])),
+            u (id, attempt) AS (\(statement.values[2])),
+            v (task_id, attempt, user_id, amount, images, day, month, hour) AS (\(statement.values[3])),
+            ended AS (
+                UPDATE tasks t SET status = e.status, finished_at = now(), next_attempt_at = NULL, heartbeat_at = NULL,
+                                   error_code = e.code, error_message = e.message, updated_at = now()
+                FROM e WHERE t.id = e.id
+            ), started AS (
+                UPDATE tasks t SET status = 'running', attempts = s.attempt, started_at = coalesce(t.started_at, now()),
+                                   heartbeat_at = now(), next_attempt_at = NULL, updated_at = now()
+                FROM s WHERE t.id = s.id
+            ), unsettled AS (
+                UPDATE reservations r SET state = 'unsettled', resolved_at = now()
+                FROM u WHERE r.task_id = u.id AND r.attempt = u.attempt AND r.state = 'reserved'
+            )
+            INSERT INTO reservations (task_id, attempt, user_id, amount_micro_usd, images, day, month, hour, state)
+            SELECT task_id, attempt, user_id, amount, images, day, month, hour, 'reserved' FROM v WHERE task_id IS NOT NULL
             """,
-            [.text(taskID.uuidString), .text(status.rawValue), .optional(error?.code), .optional(error?.message)]
+            statement.parameters
         )
     }
 }

@@ -67,7 +67,7 @@ public struct RecoveryStore: Sendable {
                                  error_code = $3, error_message = $4, updated_at = now()
                 WHERE id IN (
                     SELECT id FROM tasks
-                    WHERE status IN ('queued', 'retrying') AND deadline_at < now() AND queue = $1
+                    WHERE status IN (\(TaskLifecycle.waiting.sqlList)) AND deadline_at < now() AND queue = $1
                     ORDER BY deadline_at LIMIT $2 FOR UPDATE SKIP LOCKED
                 )
                 RETURNING id

@@ -64,7 +64,7 @@ public struct TaskAdminStore: Sendable {
                 """
                 UPDATE tasks SET status = 'queued', max_attempts = attempts + $2, error_code = NULL, error_message = NULL,
                                  finished_at = NULL, next_attempt_at = NULL, updated_at = now()
-                WHERE id = $1 AND status = 'failed'
+                WHERE id = $1 AND status IN (\(TaskLifecycle.requeueable.sqlList))
                 RETURNING attempts, queue, n
                 """,
                 [.text(taskID.uuidString), .int(extraAttempts)]

@@ -11,6 +11,8 @@ public struct TaskAttempt: Sendable {
     public let maxAttempts: Int
     public let price: TaskPrice
     public let acceptsResponseFormat: Bool
+    /// What the attempt holds against its user's limits until it ends.
+    public let reservation: SpendReservation
 }
 
 /// An image as stored: decoded bytes, not base64.
@@ -24,22 +26,6 @@ public struct StoredImage: Sendable, Equatable {
         self.bytes = bytes
         self.revisedPrompt = revisedPrompt
     }
-}
-
-/// Why a task failed or is retrying, as shown to its owner.
-public struct TaskError: Sendable, Equatable {
-    public let code: String
-    public let message: String
-
-    public init(code: String, message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    /// The task could not start before its deadline; nothing was charged for it.
-    public static let expired = TaskError(
-        code: "expired", message: "the task could not start before its deadline (the provider kept refusing or was unavailable); nothing was charged"
-    )
 }
 
 /// What a task's owner sees when polling its status.

@@ -100,8 +100,8 @@ public struct TaskStore: Sendable {
             guard let row = try connection.query(
                 "SELECT status FROM tasks WHERE id = $1 AND user_id = $2 FOR UPDATE", [id, .text(userID.uuidString)]
             ).first, let status = TaskStatus(rawValue: try row.string("status")) else { return nil }
-            switch status {
-            case .queued, .retrying:
+            switch TaskLifecycle.cancel(status) {
+            case .cancelNow:
                 try connection.query(
                     """
                     UPDATE tasks SET status = 'canceled', cancel_requested_at = now(), finished_at = now(),
@@ -111,15 +111,15 @@ public struct TaskStore: Sendable {
                     [id]
                 )
                 return .canceled
-            case .running:
+            case .askWorker:
                 try connection.query(
                     "UPDATE tasks SET cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now() WHERE id = $1",
                     [id]
                 )
                 return .requested
-            case .canceled:
+            case .alreadyCanceled:
                 return .canceled
-            case .succeeded, .failed:
+            case .alreadyFinished(let status):
                 return .alreadyFinished(status)
             }
         }

@@ -14,7 +14,7 @@ import Logging
 /// reservation. A call already made runs to its end (the provider has been asked, and
 /// asking again would pay twice), and its outcome is recorded.
 public struct TaskProcessor: Sendable {
-    let attempts: AttemptStore
+    let attempts: AttemptBatches
     let queue: TaskQueue
     let provider: any ImageProvider
     let gate: ProviderGate
@@ -26,7 +26,7 @@ public struct TaskProcessor: Sendable {
         attempts: AttemptStore, queue: TaskQueue, provider: any ImageProvider, gate: ProviderGate, persistFor: Duration = .seconds(60),
         logger: Logger
     ) {
-        self.attempts = attempts
+        self.attempts = AttemptBatches(store: attempts)
         self.queue = queue
         self.provider = provider
         self.gate = gate
@@ -67,7 +67,7 @@ public struct TaskProcessor: Sendable {
                 }
                 return
             }
-            guard let attempt = try await attempts.beginAttempt(taskID: taskID) else {
+            guard let attempt = try await attempts.begin(taskID) else {
                 await report(.abandoned, of: admission, logger: logger)
                 logger.info("task is not runnable any more; dropping it from the queue")
                 try await queue.acknowledge(taskID: leased.entry.taskID)
@@ -107,7 +107,8 @@ public struct TaskProcessor: Sendable {
     private func succeed(_ attempt: TaskAttempt, generation: Generation, logger: Logger) async throws {
         let stored = generation.images.map { StoredImage(mediaType: $0.mediaType, bytes: $0.bytes, revisedPrompt: $0.revisedPrompt) }
         let cost = attempt.price.charge(images: stored.count, usage: generation.usage)
-        switch try await persist({ try await attempts.complete(attempt, images: stored, usage: generation.usage) }, logger: logger) {
+        let finished = FinishedAttempt(attempt, .succeeded(cost: cost, images: stored.count), images: stored, usage: generation.usage)
+        switch try await persist(finished, logger: logger) {
         case .recorded:
             WorkerMetrics.taskFinished(.succeeded)
             WorkerMetrics.spendSettled(cost)
@@ -128,7 +129,7 @@ public struct TaskProcessor: Sendable {
         let keyRefused = failure.refusesKey || (failure.rejectsKey && poolHasOtherKeys)
         guard failure.isRetryable || keyRefused, keyRefused || attempt.attempt < attempt.maxAttempts else {
             let outcome = try await persist(
-                { try await attempts.fail(attempt, error: error, providerMayHaveBilled: failure.providerMayHaveBilled) }, logger: logger
+                FinishedAttempt(attempt, .failed(error, providerMayHaveBilled: failure.providerMayHaveBilled)), logger: logger
             )
             if outcome != .superseded {
                 WorkerMetrics.taskFinished(outcome == .canceled ? .canceled : .failed, code: failure.code)
@@ -138,10 +139,10 @@ public struct TaskProcessor: Sendable {
             return
         }
         let delay = keyRefused ? 0 : entry.backoff.delay(afterAttempt: attempt.attempt, retryAfterMilliseconds: failure.retryAfterMilliseconds)
-        switch try await persist({ try await attempts.scheduleRetry(
-            attempt, delayMilliseconds: delay, error: error, providerMayHaveBilled: failure.providerMayHaveBilled,
-            countsAsAttempt: !keyRefused
-        ) }, logger: logger) {
+        let retry = AttemptEnd.retry(
+            delayMilliseconds: delay, error: error, providerMayHaveBilled: failure.providerMayHaveBilled, countsAsAttempt: !keyRefused
+        )
+        switch try await persist(FinishedAttempt(attempt, retry), logger: logger) {
         case .recorded:
             var next = entry
             next.attempt = attempt.attempt
@@ -163,7 +164,7 @@ public struct TaskProcessor: Sendable {
     private var poolHasOtherKeys: Bool { provider.keyIDs.count > 1 }
 
     private func handBack(_ attempt: TaskAttempt, providerCalled: Bool, logger: Logger) async throws {
-        switch try await persist({ try await attempts.handBack(attempt, providerMayHaveBilled: providerCalled) }, logger: logger) {
+        switch try await persist(FinishedAttempt(attempt, .handedBack(providerMayHaveBilled: providerCalled)), logger: logger) {
         case .recorded:
             try await queue.handBack(taskID: attempt.taskID)
             logger.notice("worker stopping; unfinished attempt handed back to the queue")
@@ -189,14 +190,12 @@ public struct TaskProcessor: Sendable {
     /// gives up on a try (serialization failure, deadlock, lock timeout): the heartbeat keeps
     /// the lease meanwhile, so a result the provider was paid for is kept instead of being
     /// lost with a lapsed lease and paid for again.
-    private func persist(
-        _ record: @Sendable () async throws -> AttemptOutcome, logger: Logger
-    ) async throws -> AttemptOutcome {
+    private func persist(_ finished: FinishedAttempt, logger: Logger) async throws -> AttemptOutcome {
         let deadline = ContinuousClock.now + persistFor
         var pauseMilliseconds = 100
         while true {
             do {
-                return try await record()
+                return try await attempts.finish(finished)
             } catch where Database.isTransient(error) && ContinuousClock.now + .milliseconds(pauseMilliseconds) < deadline {
                 logger.warning("cannot record the attempt's outcome yet; trying again: \(error)")
                 // Not cancellable: a worker that is shutting down still keeps what it was paid for.

@@ -1,0 +1,31 @@
+import Foundation
+import ImagegenStore
+
+/// A worker's attempts, started and finished in batches: the starts of the tasks it leased
+/// together share one transaction, and so do the ends of the attempts that finish together.
+final class AttemptBatches: Sendable {
+    private let starts: Batcher<UUID, TaskAttempt?>
+    private let finishes: Batcher<FinishedAttempt, AttemptOutcome>
+
+    init(store: AttemptStore) {
+        starts = Batcher(concurrency: 2, maxCount: 256) { taskIDs in
+            let started = try await store.beginAttempts(taskIDs)
+            return taskIDs.map { started[$0] }
+        }
+        // Images travel in the batch's statement: keep one statement's bytes bounded.
+        finishes = Batcher(
+            concurrency: 2, maxCount: 256, maxWeight: 16 << 20, weight: { $0.images.reduce(0) { $0 + $1.bytes.count } }
+        ) { finished in
+            try await store.finish(finished)
+        }
+    }
+
+    /// The task's next attempt, or nil when it is in no state to run (`AttemptStore.beginAttempts`).
+    func begin(_ taskID: UUID) async throws -> TaskAttempt? {
+        try await starts.submit(taskID)
+    }
+
+    func finish(_ finished: FinishedAttempt) async throws -> AttemptOutcome {
+        try await finishes.submit(finished)
+    }
+}
