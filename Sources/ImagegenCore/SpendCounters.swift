@@ -108,6 +108,12 @@ public struct LimitRefusal: Sendable, Equatable {
     /// Micro-dollars for a spend limit, images for an image limit.
     public let cap: Int64
     public let committed: Int64
+
+    public init(limit: LimitKind, cap: Int64, committed: Int64) {
+        self.limit = limit
+        self.cap = cap
+        self.committed = committed
+    }
 }
 
 /// Decides which of a batch of reservations fit their users' limits, in the batch's order,

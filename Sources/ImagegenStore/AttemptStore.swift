@@ -196,7 +196,7 @@ public struct AttemptStore: Sendable {
                 )
                 SELECT m.id, m.status, EXISTS (SELECT 1 FROM resolved WHERE resolved.task_id = m.id) AS resolved FROM moved m
                 """,
-                statement.parameters
+                statement.parameters, prepare: false
             )
             var moved: [UUID: TaskStatus] = [:]
             var resolved: Set<UUID> = []
@@ -293,7 +293,7 @@ public struct AttemptStore: Sendable {
                 updated_at = now()
             FROM f WHERE t.id = f.id
             """,
-            rows.parameters
+            rows.parameters, prepare: false
         )
         let openings = SpendLedger.sum(refused.map(\.0.attempt.reservation.opening))
         try SpendLedger.add(openings.mapValues { CounterValues() - $0 }, on: connection)
@@ -349,7 +349,7 @@ private struct StartPlan {
             INSERT INTO reservations (task_id, attempt, user_id, amount_micro_usd, images, day, month, hour, state)
             SELECT task_id, attempt, user_id, amount, images, day, month, hour, 'reserved' FROM v WHERE task_id IS NOT NULL
             """,
-            statement.parameters
+            statement.parameters, prepare: false
         )
     }
 }

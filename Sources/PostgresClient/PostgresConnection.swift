@@ -15,6 +15,11 @@ public final class PostgresConnection: @unchecked Sendable {
     private let logger: Logger
     private var connection: OpaquePointer?
     private var hasConnectedBefore = false
+    /// Statements prepared on this connection, by their SQL: parsed and planned once, not on
+    /// every call, which was most of PostgreSQL's CPU for our short statements.
+    private var prepared: [String: String] = [:]
+    /// Enough for every fixed statement the code has; beyond it, statements run unprepared.
+    private static let preparedLimit = 512
 
     /// - Parameters:
     ///   - connectionString: a libpq keyword string or a `postgresql://` URI.
@@ -36,12 +41,18 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs one parameterised statement.
     ///
-    /// - Parameter binaryResult: ask for binary columns, used for bytea so that images
-    ///   are not hex-encoded on the wire.
+    /// - Parameters:
+    ///   - binaryResult: ask for binary columns, used for bytea so that images
+    ///     are not hex-encoded on the wire.
+    ///   - prepare: keep the statement prepared for its next run; pass false for SQL whose
+    ///     text seldom recurs (a batch's `VALUES` list of one particular length).
     @discardableResult
-    public func query(_ sql: String, _ parameters: [PostgresValue] = [], binaryResult: Bool = false) throws -> PostgresRows {
+    public func query(
+        _ sql: String, _ parameters: [PostgresValue] = [], binaryResult: Bool = false, prepare: Bool = true
+    ) throws -> PostgresRows {
         let connection = try liveConnection()
-        let result = execute(sql, parameters, binaryResult: binaryResult, on: connection)
+        let name = prepare ? try preparedName(of: sql, parameterCount: parameters.count, on: connection) : nil
+        let result = execute(sql, name: name, parameters, binaryResult: binaryResult, on: connection)
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
@@ -70,7 +81,7 @@ public final class PostgresConnection: @unchecked Sendable {
             try query("COMMIT")
             return result
         } catch {
-            _ = try? query("ROLLBACK")
+            _ = try? query("ROLLBACK", prepare: false)
             throw error
         }
     }
@@ -106,7 +117,21 @@ public final class PostgresConnection: @unchecked Sendable {
         return payloads
     }
 
-    private func execute(_ sql: String, _ parameters: [PostgresValue], binaryResult: Bool, on connection: OpaquePointer) -> OpaquePointer? {
+    /// The name `sql` is prepared under on this connection, preparing it first if there is room.
+    private func preparedName(of sql: String, parameterCount: Int, on connection: OpaquePointer) throws -> String? {
+        if let name = prepared[sql] { return name }
+        guard prepared.count < Self.preparedLimit else { return nil }
+        let name = "imagegen_\(prepared.count)"
+        let result = PQprepare(connection, name, sql, Int32(parameterCount), nil)
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw Self.failure(of: result, on: connection) }
+        prepared[sql] = name
+        return name
+    }
+
+    private func execute(
+        _ sql: String, name: String?, _ parameters: [PostgresValue], binaryResult: Bool, on connection: OpaquePointer
+    ) -> OpaquePointer? {
         var buffers: [UnsafeMutablePointer<CChar>?] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
@@ -135,7 +160,13 @@ public final class PostgresConnection: @unchecked Sendable {
         return values.withUnsafeBufferPointer { values in
             lengths.withUnsafeBufferPointer { lengths in
                 formats.withUnsafeBufferPointer { formats in
-                    PQexecParams(
+                    if let name {
+                        return PQexecPrepared(
+                            connection, name, Int32(parameters.count), values.baseAddress, lengths.baseAddress, formats.baseAddress,
+                            binaryResult ? 1 : 0
+                        )
+                    }
+                    return PQexecParams(
                         connection, sql, Int32(parameters.count), nil,
                         values.baseAddress, lengths.baseAddress, formats.baseAddress,
                         binaryResult ? 1 : 0
@@ -161,6 +192,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         imagegen_pq_silence_notices(fresh)
         connection = fresh
+        prepared = [:]
         if hasConnectedBefore {
             logger.notice("reconnected to PostgreSQL")
         }

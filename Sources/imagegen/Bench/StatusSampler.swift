@@ -34,7 +34,7 @@ final class StatusSampler: Sendable {
         let start = ContinuousClock.now
         await withDiscardingTaskGroup { group in
             var index: Int64 = 0
-            while !state.withLock({ $0.stopped }) {
+            while !state.withLock({ $0.stopped }), !Task.isCancelled {
                 index += 1
                 try? await Task.sleep(until: start + .nanoseconds(index * 1_000_000_000 / Int64(perSecond)))
                 guard let task = state.withLock({ $0.tasks.randomElement() }) else { continue }
