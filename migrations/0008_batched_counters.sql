@@ -10,6 +10,7 @@ CREATE FUNCTION imagegen_add_to_counters(
 LANGUAGE plpgsql AS $$
 DECLARE
     c record;
+    attempt integer;
 BEGIN
     FOR c IN
         SELECT * FROM unnest(p_users, p_periods, p_starts, p_committed, p_settled, p_images) AS x (u, p, s, committed, settled, images)
@@ -18,19 +19,24 @@ BEGIN
         counter_user := c.u;
         counter_period := c.p;
         counter_start := c.s;
-        IF c.p = 'hour' THEN
-            INSERT INTO image_hours (user_id, starts_at) VALUES (c.u, c.s::timestamptz) ON CONFLICT DO NOTHING;
-            UPDATE image_hours h SET committed_images = h.committed_images + c.images
-            WHERE h.user_id = c.u AND h.starts_at = c.s::timestamptz
-            RETURNING 0, h.committed_images INTO committed_micro_usd, committed_images;
-        ELSE
-            INSERT INTO spend_periods (user_id, period, starts_on) VALUES (c.u, c.p, c.s::date) ON CONFLICT DO NOTHING;
-            UPDATE spend_periods sp
-            SET committed_micro_usd = sp.committed_micro_usd + c.committed, settled_micro_usd = sp.settled_micro_usd + c.settled,
-                committed_images = sp.committed_images + c.images
-            WHERE sp.user_id = c.u AND sp.period = c.p AND sp.starts_on = c.s::date
-            RETURNING sp.committed_micro_usd, sp.committed_images INTO committed_micro_usd, committed_images;
-        END IF;
+        -- Update first: the row exists but for a period's first reservation, which creates it.
+        FOR attempt IN 1..2 LOOP
+            IF c.p = 'hour' THEN
+                UPDATE image_hours h SET committed_images = h.committed_images + c.images
+                WHERE h.user_id = c.u AND h.starts_at = c.s::timestamptz
+                RETURNING 0, h.committed_images INTO committed_micro_usd, committed_images;
+                EXIT WHEN FOUND;
+                INSERT INTO image_hours (user_id, starts_at) VALUES (c.u, c.s::timestamptz) ON CONFLICT DO NOTHING;
+            ELSE
+                UPDATE spend_periods sp
+                SET committed_micro_usd = sp.committed_micro_usd + c.committed, settled_micro_usd = sp.settled_micro_usd + c.settled,
+                    committed_images = sp.committed_images + c.images
+                WHERE sp.user_id = c.u AND sp.period = c.p AND sp.starts_on = c.s::date
+                RETURNING sp.committed_micro_usd, sp.committed_images INTO committed_micro_usd, committed_images;
+                EXIT WHEN FOUND;
+                INSERT INTO spend_periods (user_id, period, starts_on) VALUES (c.u, c.p, c.s::date) ON CONFLICT DO NOTHING;
+            END IF;
+        END LOOP;
         RETURN NEXT;
     END LOOP;
 END
