@@ -7,6 +7,7 @@ import PostgresClient
 /// rows many tasks share are locked for the commit only, always in one order.
 enum SpendLedger {
     /// Adds `changes` to their counters and returns what each holds afterwards.
+    @discardableResult
     static func add(_ changes: [SpendCounter: CounterValues], on connection: PostgresConnection) throws -> [SpendCounter: CounterValues] {
         let changes = changes.filter { !$0.value.isZero }
         guard !changes.isEmpty else { return [:] }
