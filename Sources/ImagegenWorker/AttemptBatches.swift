@@ -8,13 +8,13 @@ final class AttemptBatches: Sendable {
     private let finishes: Batcher<FinishedAttempt, AttemptOutcome>
 
     init(store: AttemptStore) {
-        starts = Batcher(concurrency: 3, maxCount: 128) { taskIDs in
+        starts = Batcher(concurrency: 1, maxCount: 512) { taskIDs in
             let started = try await store.beginAttempts(taskIDs)
             return taskIDs.map { started[$0] }
         }
         // Images travel in the batch's statement: keep one statement's bytes bounded.
         finishes = Batcher(
-            concurrency: 3, maxCount: 128, maxWeight: 16 << 20, weight: { $0.images.reduce(0) { $0 + $1.bytes.count } }
+            concurrency: 1, maxCount: 512, maxWeight: 16 << 20, weight: { $0.images.reduce(0) { $0 + $1.bytes.count } }
         ) { finished in
             try await store.finish(finished)
         }
