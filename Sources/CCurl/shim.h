@@ -1,6 +1,9 @@
 #ifndef IMAGEGEN_CCURL_SHIM_H
 #define IMAGEGEN_CCURL_SHIM_H
 #include <curl/curl.h>
+/* The driver thread waits for curl's sockets with epoll and is woken through an eventfd. */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 /* curl_easy_setopt and curl_easy_getinfo are variadic, which Swift cannot call. */
 typedef size_t (*imagegen_curl_data_callback)(char *data, size_t size, size_t count, void *context);
@@ -35,5 +38,17 @@ static inline CURLcode imagegen_curl_get_curl_off(CURL *handle, CURLINFO info, c
 
 static inline CURLMcode imagegen_curl_multi_set_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);
+}
+
+static inline CURLMcode imagegen_curl_multi_set_pointer(CURLM *multi, CURLMoption option, void *value) {
+    return curl_multi_setopt(multi, option, value);
+}
+
+static inline CURLMcode imagegen_curl_multi_set_socket_callback(CURLM *multi, curl_socket_callback value) {
+    return curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, value);
+}
+
+static inline CURLMcode imagegen_curl_multi_set_timer_callback(CURLM *multi, curl_multi_timer_callback value) {
+    return curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, value);
 }
 #endif
