@@ -53,9 +53,8 @@ final class ChaosServers: Sendable {
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: postgresDirectory).deletingLastPathComponent().path)
     }
 
-    /// Runs through posix_spawn rather than Foundation's Process: Process learns that a child
-    /// ended when a descriptor the child inherited closes, and a server the child starts as a
-    /// daemon keeps that descriptor open for its whole life.
+    /// Waits on a thread of its own, off the concurrency pool; `SpawnedProcess` passes the
+    /// daemon it may start no descriptor of ours.
     private func shell(_ arguments: String...) async throws {
         let argv = ["/bin/bash", "-c", "set -e; source \"$0\"; \"$@\"", services] + arguments
         let status = await withCheckedContinuation { continuation in
@@ -67,17 +66,6 @@ final class ChaosServers: Sendable {
     }
 
     private static func spawnAndWait(_ argv: [String]) -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-        return status
+        (try? SpawnedProcess(argv[0], Array(argv.dropFirst()), environment: SpawnedProcess.environment([:])).waitUntilExit()) ?? -1
     }
 }

@@ -235,7 +235,7 @@ struct PaidOnceTests {
 /// stalling every other test.
 private final class PrivateRedis: Sendable {
     let port: Int
-    private let server: Process
+    private let server: SpawnedProcess
 
     var url: RedisURL {
         get throws { try RedisURL(parsing: "redis://127.0.0.1:\(port)/0") }
@@ -243,15 +243,9 @@ private final class PrivateRedis: Sendable {
 
     init() throws {
         port = try ChildProcess.freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        server.arguments = [
+        server = try SpawnedProcess("/usr/bin/redis-server", [
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "local",
-        ]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        self.server = server
+        ], environment: SpawnedProcess.environment([:]))
         let connection = RedisConnection(url: try url, logger: TestEnvironment.logger)
         let deadline = ContinuousClock.now + .seconds(30)
         while (try? connection.command(["PING"])) == nil {
@@ -269,6 +263,7 @@ private final class PrivateRedis: Sendable {
     }
 
     func stop() {
-        server.terminate()
+        server.signal(SIGTERM)
+        _ = server.waitUntilExit()
     }
 }

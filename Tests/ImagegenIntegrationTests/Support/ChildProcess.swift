@@ -5,7 +5,7 @@ import Glibc
 
 /// The built `imagegen` binary run as a separate process, as operators run it.
 final class ChildProcess: @unchecked Sendable {
-    private let process = Process()
+    private let process: SpawnedProcess
     private let errorFile: URL
 
     static func binary() throws -> URL {
@@ -15,12 +15,9 @@ final class ChildProcess: @unchecked Sendable {
     init(_ arguments: [String], environment: [String: String]) throws {
         errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("imagegen-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        process.executableURL = try Self.binary()
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: errorFile)
-        try process.run()
+        process = try SpawnedProcess(
+            try Self.binary().path, arguments, environment: SpawnedProcess.environment(environment), error: errorFile.path
+        )
     }
 
     var log: String { (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "" }
@@ -28,7 +25,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// The most memory the process has held resident so far (VmHWM), in bytes.
     var peakResidentBytes: Int? {
-        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let status = (try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8)) ?? ""
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
               let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
         return kilobytes * 1024
@@ -36,11 +33,11 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Sends SIGTERM and waits up to `timeout` for the process to end; returns its exit status.
     func terminate(timeout: Duration = .seconds(10)) async -> Int32? {
-        process.terminate()
+        process.signal(SIGTERM)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             return nil
         }
         return process.terminationStatus
@@ -48,12 +45,15 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Kills the process with SIGKILL, as a crash or an OOM kill would, and waits for it to end.
     func kill() async {
-        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
     }
 
     deinit {
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning {
+            process.signal(SIGKILL)
+            _ = process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: errorFile)
     }
 
@@ -76,19 +76,19 @@ final class ChildProcess: @unchecked Sendable {
     private static func runBlocking(
         _ arguments: [String], environment: [String: String], executable: URL
     ) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+        let folder = FileManager.default.temporaryDirectory
+        let output = folder.appendingPathComponent("imagegen-run-\(UUID().uuidString).out")
+        let error = folder.appendingPathComponent("imagegen-run-\(UUID().uuidString).err")
+        defer {
+            try? FileManager.default.removeItem(at: output)
+            try? FileManager.default.removeItem(at: error)
+        }
+        let process = try SpawnedProcess(
+            executable.path, arguments, environment: SpawnedProcess.environment(environment), output: output.path, error: error.path
+        )
+        let status = process.waitUntilExit()
+        let read = { (file: URL) in (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
+        return (status, read(output), read(error))
     }
 
     /// A TCP port that was free a moment ago, for a child server to bind.

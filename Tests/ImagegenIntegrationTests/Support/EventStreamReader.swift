@@ -3,7 +3,7 @@ import Foundation
 /// Reads a server-sent event stream as it arrives, through `curl -N` writing to a file, so
 /// that a test can act once an event has come instead of guessing how long that takes.
 final class EventStreamReader: @unchecked Sendable {
-    private let process = Process()
+    private let process: SpawnedProcess
     private let body: URL
     private let headers: URL
 
@@ -11,14 +11,10 @@ final class EventStreamReader: @unchecked Sendable {
         let folder = FileManager.default.temporaryDirectory
         body = folder.appendingPathComponent("imagegen-events-\(UUID().uuidString).txt")
         headers = folder.appendingPathComponent("imagegen-events-\(UUID().uuidString).headers")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = [
+        process = try SpawnedProcess("/usr/bin/curl", [
             "--silent", "--no-buffer", "--max-time", "120", "--header", "Authorization: Bearer \(key)",
             "--dump-header", headers.path, "--output", body.path, url,
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        ], environment: SpawnedProcess.environment([:]))
     }
 
     var text: String { (try? String(contentsOf: body, encoding: .utf8)) ?? "" }
@@ -62,7 +58,7 @@ final class EventStreamReader: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        process.signal(SIGTERM)
         try? FileManager.default.removeItem(at: body)
         try? FileManager.default.removeItem(at: headers)
     }
