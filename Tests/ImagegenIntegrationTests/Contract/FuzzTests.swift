@@ -23,8 +23,10 @@ struct FuzzTests {
                 "--config-file", configuration, "run", "\(system.apiBaseURL)/openapi.json",
                 "--header", "Authorization: Bearer \(key)",
                 // positive_data_acceptance: a schema-valid body may name a model the catalog lacks (422);
-                // the other two need links between operations, which the document does not declare.
-                "--checks", "all", "--exclude-checks", "positive_data_acceptance,use_after_free,ensure_resource_availability",
+                // use_after_free and ensure_resource_availability need links between operations, which the
+                // document does not declare; max_response_time (10 s) would judge how busy the machine is.
+                "--checks", "all",
+                "--exclude-checks", "positive_data_acceptance,use_after_free,ensure_resource_availability,max_response_time",
                 "--phases", "examples,coverage,fuzzing", "--max-examples", String(Self.examplesPerOperation),
                 "--request-timeout", "40", "--no-color", "--output-truncate", "true", "--generation-database", "none",
             ],
