@@ -14,7 +14,6 @@ final class ChildProcess: @unchecked Sendable {
 
     init(_ arguments: [String], environment: [String: String]) throws {
         errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("imagegen-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         process = try SpawnedProcess(
             try Self.binary().path, arguments, environment: SpawnedProcess.environment(environment), error: errorFile.path
         )
