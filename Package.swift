@@ -93,6 +93,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The API's contract, served as it is at /openapi.json.
+            resources: [.copy("openapi.json")],
             swiftSettings: strict
         ),
         .target(

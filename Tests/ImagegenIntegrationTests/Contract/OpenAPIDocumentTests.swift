@@ -29,6 +29,20 @@ struct OpenAPIDocumentTests {
         #expect(documented == served, "only documented: \(documented.subtracting(served)); only served: \(served.subtracting(documented))")
     }
 
+    @Test("/openapi.json serves the checked-in Sources/ImagegenAPI/openapi.json byte for byte")
+    func servesTheCheckedInFile() async throws {
+        let system = try await RunningSystem.start(worker: nil)
+        defer { Task { await system.stop() } }
+        let checkedIn = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../Sources/ImagegenAPI/openapi.json").standardizedFileURL
+        let file = try Data(contentsOf: checkedIn)
+        let answer = try await system.request("GET", "/openapi.json", key: nil)
+        #expect(answer.status == 200)
+        #expect(answer.headers["content-type"] == "application/json")
+        #expect(file.count > 10_000)
+        #expect(Data(answer.body) == file)
+    }
+
     @Test("every documented 4xx or 5xx answer is the shared error shape")
     func errorsShareOneShape() async throws {
         let system = try await RunningSystem.start(worker: nil)
