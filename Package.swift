@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // C libraries, each reached through one Swift wrapper target below.
@@ -37,7 +38,7 @@ let package = Package(
         ),
         .target(name: "CurlClient", dependencies: ["CCurl"], swiftSettings: strict),
 
-        .target(name: "ImagegenCore", swiftSettings: strict),
+        .target(name: "ImagegenCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(
             name: "ImagegenStore",
             dependencies: ["ImagegenCore", "PostgresClient", "BlockingIO", .product(name: "Logging", package: "swift-log")],

@@ -1,7 +1,7 @@
 import ImagegenCore
 import Testing
 
-@Suite("SHA-256 matches the FIPS 180-4 test vectors")
+@Suite("SHA-256 (swift-crypto behind ImagegenCore.SHA256) matches the FIPS 180-4 test vectors")
 struct SHA256Tests {
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
