@@ -56,12 +56,10 @@ public enum APIServer {
 
     /// Every route the API serves, with its handler.
     public static func routes(_ dependencies: Dependencies, logger: Logger) -> RouteTable {
-        let users = UserStore(database: dependencies.database)
         let spend = SpendStore(database: dependencies.database, policy: dependencies.spend)
         let tasks = TaskStore(database: dependencies.database)
         var table = RouteTable()
         ImageRoutes(
-            users: users,
             tasks: tasks,
             spend: spend,
             queue: dependencies.queue,
@@ -75,10 +73,10 @@ public enum APIServer {
                 : nil
         ).register(in: &table)
         TaskRoutes(
-            users: users, tasks: tasks, queue: dependencies.queue, changes: dependencies.changes,
+            tasks: tasks, queue: dependencies.queue, changes: dependencies.changes,
             waiters: WaiterLimit(perUser: dependencies.waitersPerUser), streamIdleTimeout: dependencies.streamIdleTimeout
         ).register(in: &table)
-        UsageRoutes(users: users, spend: spend).register(in: &table)
+        UsageRoutes(spend: spend).register(in: &table)
         OpenAPIDocument.register(in: &table)
         return table
     }
@@ -96,11 +94,11 @@ public enum APIServer {
         if operations != nil {
             for path in OperationsRoutes.paths { table.note(.get, path) }
         }
-        let router = Router()
+        let router = Router(context: APIRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware(routes: table))
         operations?.register(on: router)
-        table.register(on: router)
+        table.register(on: router, authentication: AuthenticationMiddleware(users: UserStore(database: dependencies.database)))
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "imagegen"),

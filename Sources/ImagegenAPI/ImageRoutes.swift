@@ -8,26 +8,30 @@ import ImagegenStore
 /// `POST /images/generate` and `POST /images/estimate`: what a request costs and, for
 /// generate, the task that makes it.
 struct ImageRoutes: Sendable {
-    let users: UserStore
     let tasks: TaskStore
     let spend: SpendStore
     let queue: TaskQueue
     let catalog: CatalogCache
     let backoff: BackoffPolicy
     let taskDeadline: Duration
+    /// Paces each user's submissions; nil when SUBMIT_RATE_PER_MINUTE is 0.
     let rateLimiter: SubmissionRateLimiter?
 
     func register(in table: inout RouteTable) {
-        table.add(.post, "images/generate") { request, context in try await submit(request, context: context) }
-        table.add(.post, "images/estimate") { request, _ in try await estimate(request) }
+        let submit: RouteTable.Handler = { request, context in try await self.submit(request, context: context) }
+        if let rateLimiter {
+            table.add(.post, "images/generate", middleware: SubmissionRateLimitMiddleware(limiter: rateLimiter), submit)
+        } else {
+            table.add(.post, "images/generate", submit)
+        }
+        table.add(.post, "images/estimate") { request, context in try await estimate(request, context: context) }
     }
 
     /// Longest accepted Idempotency-Key, as in Stripe's API.
     static let maxIdempotencyKeyLength = 255
 
-    private func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let userID = try await users.authenticate(request)
-        try await rateLimiter?.admit(userID: userID)
+    private func submit(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let userID = try context.userID()
         let (imageRequest, price) = try await priced(request)
         let idempotencyKey = try request.headers[Self.idempotencyKeyField].map { key in
             guard (1...Self.maxIdempotencyKeyLength).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) else {
@@ -66,8 +70,8 @@ struct ImageRoutes: Sendable {
     }
 
     /// The price of a request and whether the caller's limits let it through now; nothing is enqueued or reserved.
-    private func estimate(_ request: Request) async throws -> Response {
-        let userID = try await users.authenticate(request)
+    private func estimate(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let userID = try context.userID()
         let (imageRequest, price) = try await priced(request)
         let cost = price.reservation(for: imageRequest)
         let refusal = try await limitRefusal(userID: userID, cost: cost, images: imageRequest.n)

@@ -1,18 +1,27 @@
 import HTTPTypes
 import Hummingbird
 
-/// The API's routes: each path, the methods it accepts and their handlers.
+/// The API's routes: each path, the methods it accepts, who may call it and its handler.
 ///
 /// Hummingbird answers 404 for a known path asked with the wrong method; the table lets
 /// the error middleware answer 405 with `Allow` instead, and lets tests compare the
 /// routes with the OpenAPI document.
 public struct RouteTable: Sendable {
-    public typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+    public typealias Handler = @Sendable (Request, APIRequestContext) async throws -> Response
+
+    /// Who may call a route: anyone, or only a request with a live API key.
+    public enum Access: Sendable {
+        case open
+        case authenticated
+    }
 
     public struct Route: Sendable {
         public let method: HTTPRequest.Method
         /// As Hummingbird spells it, e.g. `images/tasks/:id/status`.
         public let path: String
+        public let access: Access
+        /// Puts this route's own middleware (e.g. the submission rate limit) on the group it joins.
+        let middleware: (@Sendable (RouterGroup<APIRequestContext>) -> RouterGroup<APIRequestContext>)?
         let handler: Handler?
 
         /// As OpenAPI spells it, e.g. `/images/tasks/{id}/status`.
@@ -23,19 +32,42 @@ public struct RouteTable: Sendable {
 
     public private(set) var routes: [Route] = []
 
+    /// Adds a route only a request with a live API key reaches.
     mutating func add(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
-        routes.append(Route(method: method, path: path, handler: handler))
+        routes.append(Route(method: method, path: path, access: .authenticated, middleware: nil, handler: handler))
+    }
+
+    /// Adds a route only a request with a live API key reaches, with `middleware` for it alone, after authentication.
+    mutating func add(
+        _ method: HTTPRequest.Method, _ path: String, middleware: some RouterMiddleware<APIRequestContext>, _ handler: @escaping Handler
+    ) {
+        routes.append(Route(
+            method: method, path: path, access: .authenticated, middleware: { $0.group().add(middleware: middleware) }, handler: handler
+        ))
+    }
+
+    /// Adds a route anyone may call.
+    mutating func addOpen(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
+        routes.append(Route(method: method, path: path, access: .open, middleware: nil, handler: handler))
     }
 
     /// Records a route that something else registers, so that it too answers 405.
     mutating func note(_ method: HTTPRequest.Method, _ path: String) {
-        routes.append(Route(method: method, path: path, handler: nil))
+        routes.append(Route(method: method, path: path, access: .open, middleware: nil, handler: nil))
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    /// Registers every handled route: open ones on the router, the rest on one group behind `authentication`.
+    func register(on router: Router<APIRequestContext>, authentication: AuthenticationMiddleware) {
+        let authenticated = router.group().add(middleware: authentication)
         for route in routes {
             guard let handler = route.handler else { continue }
-            router.on(RouterPath(route.path), method: route.method, use: handler)
+            switch route.access {
+            case .open:
+                router.on(RouterPath(route.path), method: route.method, use: handler)
+            case .authenticated:
+                let group = route.middleware?(authenticated) ?? authenticated
+                group.on(RouterPath(route.path), method: route.method, use: handler)
+            }
         }
     }
 

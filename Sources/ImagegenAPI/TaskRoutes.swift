@@ -8,7 +8,6 @@ import ImagegenStore
 /// A caller's tasks: their status (at once, as a long poll, or as an event stream),
 /// cancelling one, listing them, and fetching one image.
 struct TaskRoutes: Sendable {
-    let users: UserStore
     let tasks: TaskStore
     let queue: TaskQueue
     let changes: TaskChangeListener
@@ -17,7 +16,7 @@ struct TaskRoutes: Sendable {
     let streamIdleTimeout: Duration
 
     func register(in table: inout RouteTable) {
-        table.add(.get, "images/tasks") { request, _ in try await list(request) }
+        table.add(.get, "images/tasks") { request, context in try await list(request, context: context) }
         table.add(.get, "images/tasks/:id/status") { request, context in try await status(request, context: context) }
         table.add(.get, "images/tasks/:id/events") { request, context in try await events(request, context: context) }
         table.add(.get, "images/tasks/:id/images/:position") { request, context in try await image(request, context: context) }
@@ -37,8 +36,8 @@ struct TaskRoutes: Sendable {
     static let maxPageSize = 100
 
     /// `?wait=N` answers when the task's status changes or N seconds pass, whichever is first.
-    private func status(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let userID = try await users.authenticate(request)
+    private func status(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let userID = try context.userID()
         let taskID = try taskID(in: context)
         let wait = try QueryParameters(request).integer("wait", in: 0...Self.maxWaitSeconds) ?? 0
         guard wait > 0 else { return try await statusResponse(try await snapshot(taskID, of: userID)) }
@@ -57,8 +56,8 @@ struct TaskRoutes: Sendable {
     }
 
     /// Server-Sent Events: one `status` event now and one at every change, until the task ends.
-    private func events(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let userID = try await users.authenticate(request)
+    private func events(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let userID = try context.userID()
         let taskID = try taskID(in: context)
         try waiters.enter(userID)
         let watch = changes.watch(taskID)
@@ -100,8 +99,8 @@ struct TaskRoutes: Sendable {
         })
     }
 
-    private func list(_ request: Request) async throws -> Response {
-        let userID = try await users.authenticate(request)
+    private func list(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let userID = try context.userID()
         let query = QueryParameters(request)
         let status = try query.value("status").map { text in
             guard let status = TaskStatus(rawValue: text) else {
@@ -127,8 +126,8 @@ struct TaskRoutes: Sendable {
     }
 
     /// One image as itself, for an `<img>` tag or a download: it never changes, so it may be cached for good.
-    private func image(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let userID = try await users.authenticate(request)
+    private func image(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let userID = try context.userID()
         let taskID = try taskID(in: context)
         guard let text = context.parameters.get("position"), let position = Int(text), (0..<Self.maxImagesPerTask).contains(position),
               String(position) == text
@@ -158,8 +157,8 @@ struct TaskRoutes: Sendable {
         }
     }
 
-    private func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let userID = try await users.authenticate(request)
+    private func cancel(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let userID = try context.userID()
         let taskID = try taskID(in: context)
         switch try await tasks.cancel(taskID: taskID, userID: userID) {
         case nil:
@@ -192,7 +191,7 @@ struct TaskRoutes: Sendable {
         return try body.responseWithInlineImages(try await tasks.imageDescriptions(taskID: snapshot.taskID), from: tasks)
     }
 
-    private func taskID(in context: BasicRequestContext) throws -> UUID {
+    private func taskID(in context: APIRequestContext) throws -> UUID {
         guard let text = context.parameters.get("id"), let taskID = UUID(uuidString: text) else {
             throw APIError.taskNotFound
         }

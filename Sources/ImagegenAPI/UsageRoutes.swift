@@ -6,13 +6,11 @@ import ImagegenStore
 /// `GET /me/usage`: the caller's limits, spend and reservations today and this month, and
 /// images this hour and today.
 struct UsageRoutes: Sendable {
-    let users: UserStore
     let spend: SpendStore
 
     func register(in table: inout RouteTable) {
-        table.add(.get, "me/usage") { request, _ in
-            let userID = try await users.authenticate(request)
-            return try JSONResponse.make(status: .ok, body: UsageBody(try await spend.usage(userID: userID), policy: spend.policy))
+        table.add(.get, "me/usage") { _, context in
+            try JSONResponse.make(status: .ok, body: UsageBody(try await spend.usage(userID: try context.userID()), policy: spend.policy))
         }
     }
 }
