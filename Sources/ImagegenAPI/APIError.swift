@@ -34,6 +34,15 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         headers: [.wwwAuthenticate: "Bearer"]
     )
 
+    static let bodyTooLarge = APIError(
+        .contentTooLarge, code: "body_too_large", message: "the request body is over \(APIServer.maxBodyBytes) bytes"
+    )
+
+    static let imageNotFound = APIError(
+        .notFound, code: "image_not_found", message: "no such image: positions are whole numbers from 0 (openapi.json gives the highest)",
+        field: "position"
+    )
+
     static let taskNotFound = APIError(.notFound, code: "task_not_found", message: "no such task for this API key")
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

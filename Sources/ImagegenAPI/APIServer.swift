@@ -5,6 +5,8 @@ import ImagegenStore
 import ImagegenTelemetry
 import Logging
 import NIOCore
+import OpenAPIHummingbird
+import OpenAPIRuntime
 import RedisClient
 import ServiceLifecycle
 
@@ -54,31 +56,47 @@ public enum APIServer {
         }
     }
 
-    /// Every route the API serves, with its handler.
-    public static func routes(_ dependencies: Dependencies, logger: Logger) -> RouteTable {
-        let spend = SpendStore(database: dependencies.database, policy: dependencies.spend)
-        let tasks = TaskStore(database: dependencies.database)
-        var table = RouteTable()
-        ImageRoutes(
-            tasks: tasks,
-            spend: spend,
+    /// The handlers of every operation in openapi.json, with what they use.
+    static func handlers(_ dependencies: Dependencies, logger: Logger) -> APIHandlers {
+        APIHandlers(
+            tasks: TaskStore(database: dependencies.database),
+            spend: SpendStore(database: dependencies.database, policy: dependencies.spend),
             queue: dependencies.queue,
             catalog: CatalogCache(store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel),
             backoff: dependencies.backoff,
             taskDeadline: dependencies.taskDeadline,
-            rateLimiter: dependencies.submissionRate.perMinute > 0
-                ? SubmissionRateLimiter(
-                    limit: dependencies.submissionRate, url: dependencies.redisURL, clock: dependencies.redisClock, logger: logger
-                )
-                : nil
-        ).register(in: &table)
-        TaskRoutes(
-            tasks: tasks, queue: dependencies.queue, changes: dependencies.changes,
-            waiters: WaiterLimit(perUser: dependencies.waitersPerUser), streamIdleTimeout: dependencies.streamIdleTimeout
-        ).register(in: &table)
-        UsageRoutes(spend: spend).register(in: &table)
-        OpenAPIDocument.register(in: &table)
-        return table
+            changes: dependencies.changes,
+            waiters: WaiterLimit(perUser: dependencies.waitersPerUser),
+            streamIdleTimeout: dependencies.streamIdleTimeout,
+            logger: logger
+        )
+    }
+
+    /// The API's router: `/openapi.json` open to anyone, every operation of the document on
+    /// one group behind `AuthenticationMiddleware`, routed by the generated code.
+    ///
+    /// - Parameter operations: `/healthz`, `/readyz` and `/metrics`, when the process exposes them.
+    static func router(_ dependencies: Dependencies, logger: Logger, operations: OperationsRoutes?) throws -> Router<BasicRequestContext> {
+        let document = OpenAPIDocument.shipped
+        let router = Router()
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ErrorMiddleware(document: document))
+        operations?.register(on: router)
+        document.register(on: router)
+        let authenticated = router.group().add(middleware: AuthenticationMiddleware(users: UserStore(database: dependencies.database)))
+        var middlewares: [any ServerMiddleware] = [
+            ParameterCheckMiddleware(document: document), JSONBodyMiddleware(operations: document.operationsWithJSONBodies),
+            RawResponseMiddleware(),
+        ]
+        if dependencies.submissionRate.perMinute > 0 {
+            middlewares.insert(SubmissionRateLimitMiddleware(limiter: SubmissionRateLimiter(
+                limit: dependencies.submissionRate, url: dependencies.redisURL, clock: dependencies.redisClock, logger: logger
+            )), at: 0)
+        }
+        try handlers(dependencies, logger: logger).registerHandlers(
+            on: authenticated, configuration: APIHandlers.configuration, middlewares: middlewares
+        )
+        return router
     }
 
     /// - Parameter operations: `/healthz`, `/readyz` and `/metrics`, when the process exposes them.
@@ -89,18 +107,9 @@ public enum APIServer {
         logger: Logger,
         operations: OperationsRoutes? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        var table = routes(dependencies, logger: logger)
-        if operations != nil {
-            for path in OperationsRoutes.paths { table.note(.get, path) }
-        }
-        let router = Router(context: APIRequestContext.self)
-        router.add(middleware: MetricsMiddleware())
-        router.add(middleware: ErrorMiddleware(routes: table))
-        operations?.register(on: router)
-        table.register(on: router, authentication: AuthenticationMiddleware(users: UserStore(database: dependencies.database)))
-        return Application(
-            router: router,
+    ) throws -> some ApplicationProtocol {
+        Application(
+            router: try router(dependencies, logger: logger, operations: operations),
             configuration: .init(address: .hostname(host, port: port), serverName: "imagegen"),
             services: [TaskChangeService(listener: dependencies.changes)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },

@@ -2,35 +2,80 @@ import Hummingbird
 import Logging
 import NIOCore
 import ImagegenStore
+import OpenAPIRuntime
 
-/// Gives every failure the same JSON error shape: framework errors (unknown route,
-/// body too large) and unexpected ones, which are logged but never shown to clients.
+/// Gives every failure the same JSON error shape: the handlers' `APIError`s, parameters the
+/// generated code could not read, framework errors (unknown route, wrong method) and
+/// unexpected ones, which are logged but never shown to clients.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    let routes: RouteTable
+    let document: OpenAPIDocument
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as HTTPError where error.status == .notFound {
-            let allowed = routes.methods(forRequestPath: request.uri.path)
-            guard !allowed.isEmpty else { throw APIError(.notFound, code: "not_found", message: "no such route") }
+        } catch let error as ServerError {
+            // The generated code wraps whatever a handler or middleware threw; a failure before
+            // the handler ran (no input yet) is the request's, not the server's.
+            throw answer(to: error.underlyingError, request: request, context: context, requestFault: error.operationInput == nil ? error.causeDescription : nil)
+        } catch {
+            throw answer(to: error, request: request, context: context, requestFault: nil)
+        }
+    }
+
+    private func answer(to error: any Error, request: Request, context: Context, requestFault: String?) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as DecodingError:
+            return Self.answer(toUndecodable: error)
+        case let error as HTTPError where error.status == .notFound:
+            let allowed = document.methods(forRequestPath: request.uri.path)
+            guard !allowed.isEmpty, !allowed.contains(request.method) else {
+                return APIError(.notFound, code: "not_found", message: "no such route")
+            }
             let names = allowed.map(\.rawValue).joined(separator: ", ")
-            throw APIError(
+            return APIError(
                 .methodNotAllowed, code: "method_not_allowed", message: "\(request.method.rawValue) is not allowed here; use \(names)",
                 headers: [.allow: names]
             )
-        } catch let error as HTTPError {
-            throw APIError(error.status, code: "http_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, code: "body_too_large", message: "the request body is over \(APIServer.maxBodyBytes) bytes")
-        } catch where Database.isUnavailable(error) {
+        case let error as HTTPError:
+            return APIError(error.status, code: "http_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
+        case is NIOTooManyBytesError:
+            return .bodyTooLarge
+        case _ where Database.isUnavailable(error):
             context.logger.error("PostgreSQL unavailable: \(error)")
-            throw APIError(.serviceUnavailable, code: "storage_unavailable", message: "the task store is unavailable; try again shortly")
-        } catch {
+            return APIError(.serviceUnavailable, code: "storage_unavailable", message: "the task store is unavailable; try again shortly")
+        default:
+            if let requestFault {
+                return APIError(.badRequest, code: "invalid_request", message: "the request does not match the API: \(requestFault)")
+            }
             context.logger.error("request failed: \(error)")
-            throw APIError(.internalServerError, code: "internal_error", message: "the server failed to handle the request")
+            return APIError(.internalServerError, code: "internal_error", message: "the server failed to handle the request")
+        }
+    }
+
+    /// A path, query or header parameter the generated code could not read as the document
+    /// types it (request bodies are read as any JSON by `SubmittedImageRequest`). A task id
+    /// names no task when it cannot be read, and a position no image.
+    static func answer(toUndecodable error: DecodingError) -> APIError {
+        let context: DecodingError.Context
+        switch error {
+        case .typeMismatch(_, let found), .valueNotFound(_, let found), .dataCorrupted(let found):
+            context = found
+        case .keyNotFound(let key, let found):
+            context = DecodingError.Context(codingPath: found.codingPath + [key], debugDescription: found.debugDescription)
+        @unknown default:
+            return APIError(.badRequest, code: "invalid_parameter", message: "a parameter could not be read")
+        }
+        switch context.codingPath.first?.stringValue {
+        case "id":
+            return .taskNotFound
+        case "position":
+            return .imageNotFound
+        case let name?:
+            return APIError(.badRequest, code: "invalid_parameter", message: "\(name) is not valid: \(context.debugDescription)", field: name)
+        case nil:
+            return APIError(.badRequest, code: "invalid_parameter", message: "a parameter could not be read: \(context.debugDescription)")
         }
     }
 }

@@ -1,8 +1,9 @@
 import ImagegenCore
 
-/// The answer to `POST /images/estimate`.
-struct EstimateBody: Encodable {
-    struct Refusal: Encodable {
+/// The answer to `POST /images/estimate`: the `Estimate` schema, whose `refused_by` is null
+/// rather than absent when nothing refuses (`Nullable`).
+struct EstimateBody: Codable, Hashable, Sendable {
+    struct Refusal: Codable, Hashable, Sendable {
         let status: Int
         let code: String
         let message: String

@@ -1,11 +1,18 @@
 import Foundation
 import Hummingbird
 
-/// Builds JSON responses; slashes stay unescaped so base64 images are not inflated.
+/// Builds the JSON answers written outside the generated code (errors, streamed status and
+/// events); slashes stay unescaped so base64 images are not inflated, and timestamps are
+/// written as the generated code writes them.
 enum JSONResponse {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
+        let transcoder = APIHandlers.configuration.dateTranscoder
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(try transcoder.encode(date))
+        }
         return encoder
     }()
 

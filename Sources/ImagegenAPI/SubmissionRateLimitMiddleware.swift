@@ -1,14 +1,16 @@
-import Hummingbird
+import HTTPTypes
+import OpenAPIRuntime
 
-/// Paces each user's submissions (`SubmissionRateLimiter`) before the body is read. It sits
-/// on the submission route, behind `AuthenticationMiddleware`, so the user is known.
-struct SubmissionRateLimitMiddleware: RouterMiddleware {
+/// Paces each user's submissions (`SubmissionRateLimiter`) before the body is read; other
+/// operations pass untouched. It runs behind `AuthenticationMiddleware`, so the user is known.
+struct SubmissionRateLimitMiddleware: ServerMiddleware {
     let limiter: SubmissionRateLimiter
 
-    func handle(
-        _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
-    ) async throws -> Response {
-        try await limiter.admit(userID: try context.userID())
-        return try await next(request, context)
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        if operationID == "generateImages" { try await limiter.admit(userID: try AuthenticatedUser.required()) }
+        return try await next(request, body, metadata)
     }
 }

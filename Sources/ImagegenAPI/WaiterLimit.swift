@@ -24,7 +24,7 @@ final class WaiterLimit: Sendable {
             throw APIError(
                 .tooManyRequests, code: "too_many_waiters",
                 message: "this user already holds \(perUser) long polls or event streams open; close one or poll without ?wait",
-                headers: [.retryAfter: String(TaskRoutes.pollAfterSeconds)]
+                headers: [.retryAfter: String(APIHandlers.pollAfterSeconds)]
             )
         }
     }

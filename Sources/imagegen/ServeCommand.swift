@@ -10,7 +10,7 @@ struct ServeCommand: AsyncParsableCommand {
         let runtime = try await Runtime.start(label: "imagegen.api")
         let queue = try await runtime.connectQueue()
         let configuration = runtime.configuration
-        let application = APIServer.makeApplication(
+        let application = try APIServer.makeApplication(
             .init(
                 database: runtime.database, queue: queue,
                 changes: TaskChangeListener(connectionString: configuration.databaseURL, logger: runtime.logger),

@@ -73,7 +73,7 @@ final class RunningSystem: Sendable {
 
         let changes = TaskChangeListener(connectionString: try TestEnvironment.databaseURL(), logger: logger)
         let apiPort = try await serve({
-            APIServer.makeApplication(
+            try APIServer.makeApplication(
                 .init(
                     database: database, queue: queue,
                     changes: changes, backoff: backoff, taskDeadline: taskDeadline,
@@ -170,10 +170,10 @@ final class RunningSystem: Sendable {
 
     /// Runs an application in the background and returns the port it bound.
     static func serve<App: ApplicationProtocol>(
-        _ make: (@escaping @Sendable (Int) async -> Void) -> App, into tasks: inout [Task<Void, Never>]
+        _ make: (@escaping @Sendable (Int) async -> Void) throws -> App, into tasks: inout [Task<Void, Never>]
     ) async throws -> Int {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let application = make { port in continuation.yield(port) }
+        let application = try make { port in continuation.yield(port) }
         tasks.append(Task { try? await application.run() })
         for await port in ports { return port }
         throw TestEnvironment.Missing(description: "server did not start")

@@ -1,0 +1,84 @@
+import Foundation
+import HTTPTypes
+import ImagegenStore
+import OpenAPIRuntime
+
+/// A task's status, at once or as a long poll, and cancelling it, which answers the status too.
+extension APIHandlers {
+    /// `?wait=N` answers when the task's status changes or N seconds pass, whichever is first.
+    func getTaskStatus(_ input: Operations.GetTaskStatus.Input) async throws -> Operations.GetTaskStatus.Output {
+        let userID = try AuthenticatedUser.required()
+        let taskID = try Self.taskID(input.path.id)
+        let wait = input.query.wait ?? 0
+        guard wait > 0 else { return try await statusAnswer(try await snapshot(taskID, of: userID)).output() }
+        try waiters.enter(userID)
+        defer { waiters.leave(userID) }
+        let watch = changes.watch(taskID)
+        defer { watch.close() }
+        let first = try await snapshot(taskID, of: userID)
+        guard !first.status.isTerminal else { return try await statusAnswer(first).output() }
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while case let remaining = deadline - ContinuousClock.now, remaining > .zero, await watch.nextChange(within: remaining) {
+            let current = try await snapshot(taskID, of: userID)
+            if current.status != first.status { break }
+        }
+        return try await statusAnswer(try await snapshot(taskID, of: userID)).output()
+    }
+
+    func cancelTask(_ input: Operations.CancelTask.Input) async throws -> Operations.CancelTask.Output {
+        let userID = try AuthenticatedUser.required()
+        let taskID = try Self.taskID(input.path.id)
+        switch try await tasks.cancel(taskID: taskID, userID: userID) {
+        case nil:
+            throw APIError.taskNotFound
+        case .alreadyFinished(let status):
+            throw APIError(.conflict, code: "task_already_finished", message: "the task already \(status.rawValue); it cannot be canceled")
+        case .canceled:
+            try? await queue.withdraw(taskID: taskID)
+            logger.info("task canceled", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
+        case .requested:
+            logger.info("cancel requested for a running task", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
+        }
+        return try await statusAnswer(try await snapshot(taskID, of: userID)).output()
+    }
+
+    /// The status answer; a succeeded task's images go inline as `images[].b64_json`, streamed.
+    private func statusAnswer(_ snapshot: TaskSnapshot) async throws -> StatusAnswer {
+        let task = Components.Schemas.Task(snapshot)
+        let retryAfter = snapshot.status.isTerminal ? nil : Self.pollAfterSeconds
+        guard Components.Schemas.Task.hasImages(snapshot), snapshot.imageCount > 0 else { return .task(task, retryAfter: retryAfter) }
+        let images = try await tasks.imageDescriptions(taskID: snapshot.taskID)
+        return .streamed(try InlineImagesBody.make(task, images: images, from: tasks))
+    }
+}
+
+/// What the status and cancel operations answer with 200: the task as its schema types it,
+/// or, with images inline, the same JSON written while it is read (`InlineImagesBody`). The
+/// generated Output can only encode a whole value at once, so the streamed answer goes out
+/// through `RawResponse`, with the status and headers the document gives 200.
+private enum StatusAnswer {
+    case task(Components.Schemas.Task, retryAfter: Int?)
+    case streamed(HTTPBody)
+
+    private static let jsonFields: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+
+    func output() -> Operations.GetTaskStatus.Output {
+        switch self {
+        case .task(let task, let retryAfter):
+            return .ok(.init(headers: .init(retryAfter: retryAfter), body: .json(task)))
+        case .streamed(let body):
+            RawResponse.send(.ok, headers: Self.jsonFields, body: body)
+            return .undocumented(statusCode: 200, .init())
+        }
+    }
+
+    func output() -> Operations.CancelTask.Output {
+        switch self {
+        case .task(let task, let retryAfter):
+            return .ok(.init(headers: .init(retryAfter: retryAfter), body: .json(task)))
+        case .streamed(let body):
+            RawResponse.send(.ok, headers: Self.jsonFields, body: body)
+            return .undocumented(statusCode: 200, .init())
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import ImagegenCore
+import ImagegenQueue
+import ImagegenStore
+import Logging
+import OpenAPIRuntime
+
+/// The API's operations, one method each as openapi.json names them. The generated code
+/// routes each request here, decodes it into the operation's Input and writes the Output;
+/// a failure is thrown as an `APIError`, which `ErrorMiddleware` answers.
+struct APIHandlers: APIProtocol {
+    let tasks: TaskStore
+    let spend: SpendStore
+    let queue: TaskQueue
+    let catalog: CatalogCache
+    let backoff: BackoffPolicy
+    let taskDeadline: Duration
+    let changes: TaskChangeListener
+    let waiters: WaiterLimit
+    /// An event stream with no change for this long ends; the client reconnects if it still cares.
+    let streamIdleTimeout: Duration
+    let logger: Logger
+
+    /// Timestamps are written as the store renders them, RFC 3339 with milliseconds; JSON is
+    /// compact, with slashes unescaped so that URLs and base64 stay as they are.
+    static let configuration = Configuration(dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.withoutEscapingSlashes])
+
+    /// Seconds a client should wait before polling a task that is not finished: images take
+    /// 5-20 s, so faster polling only costs both sides.
+    static let pollAfterSeconds = 2
+    /// Events streams send a comment this often so that proxies keep them open.
+    static let keepAliveInterval = Duration.seconds(15)
+    /// Tasks per page when `limit` is not given; the document gives the largest page (and the
+    /// longest `wait`, and the highest image position), checked by `ParameterCheckMiddleware`.
+    static let defaultPageSize = 20
+    /// Longest accepted Idempotency-Key, as in Stripe's API.
+    static let maxIdempotencyKeyLength = 255
+
+    /// The task id in a path; one that is not a UUID names no task.
+    static func taskID(_ id: String) throws -> UUID {
+        guard let taskID = UUID(uuidString: id) else { throw APIError.taskNotFound }
+        return taskID
+    }
+
+    /// The caller's task, or 404 when it is none of theirs.
+    func snapshot(_ taskID: UUID, of userID: UUID) async throws -> TaskSnapshot {
+        guard let snapshot = try await tasks.snapshot(taskID: taskID, userID: userID) else { throw APIError.taskNotFound }
+        return snapshot
+    }
+}
