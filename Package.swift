@@ -133,6 +133,7 @@ let package = Package(
                 "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProvider", "ImagegenProviderGate", "ImagegenWorker",
                 "ImagegenAPI", "ImagegenTelemetry", "MockProvider", "CurlClient", "RedisClient", "PostgresClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
