@@ -85,8 +85,8 @@ public enum APIServer {
         document.register(on: router)
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(users: UserStore(database: dependencies.database)))
         var middlewares: [any ServerMiddleware] = [
-            ParameterCheckMiddleware(document: document), JSONBodyMiddleware(operations: document.operationsWithJSONBodies),
-            RawResponseMiddleware(),
+            IgnoreAcceptMiddleware(), ParameterCheckMiddleware(document: document),
+            JSONBodyMiddleware(operations: document.operationsWithJSONBodies), RawResponseMiddleware(),
         ]
         if dependencies.submissionRate.perMinute > 0 {
             middlewares.insert(SubmissionRateLimitMiddleware(limiter: SubmissionRateLimiter(

@@ -58,7 +58,7 @@ struct InProcessContractTests {
         }
     }
 
-    @Test("no key is 401; a wrong method is 405 with Allow; a repeated parameter is a 400 naming it")
+    @Test("no key is 401; a wrong method is 405 with Allow; Accept changes nothing; a repeated parameter is a 400 naming it")
     func routing() async throws {
         try await Self.withAPI { client, key in
             let anonymous = try await client.execute(uri: "/me/usage", method: .get)
@@ -68,6 +68,10 @@ struct InProcessContractTests {
             let wrongMethod = try await client.execute(uri: "/images/generate", method: .get, headers: [.authorization: "Bearer \(key)"])
             #expect(wrongMethod.status == .methodNotAllowed)
             #expect(wrongMethod.headers[.allow] == "POST")
+
+            let html = try await client.execute(uri: "/me/usage", method: .get, headers: [.authorization: "Bearer \(key)", .accept: "text/html"])
+            #expect(html.status == .ok)
+            #expect(html.headers[.contentType]?.hasPrefix("application/json") == true)
 
             let repeated = try await client.execute(uri: "/images/tasks?limit=1&limit=2", method: .get, headers: [.authorization: "Bearer \(key)"])
             #expect(repeated.status == .badRequest)
