@@ -54,28 +54,17 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// A path, query or header parameter the generated code could not read as the document
-    /// types it (request bodies are read as any JSON by `SubmittedImageRequest`). A task id
-    /// names no task when it cannot be read, and a position no image.
-    static func answer(toUndecodable error: DecodingError) -> APIError {
-        let context: DecodingError.Context
-        switch error {
-        case .typeMismatch(_, let found), .valueNotFound(_, let found), .dataCorrupted(let found):
-            context = found
-        case .keyNotFound(let key, let found):
-            context = DecodingError.Context(codingPath: found.codingPath + [key], debugDescription: found.debugDescription)
-        @unknown default:
-            return APIError(.badRequest, code: "invalid_parameter", message: "a parameter could not be read")
+    /// A parameter the generated code could not read. `ParameterCheckMiddleware` names the wrong
+    /// path and query parameters first, so this is what is left: a header the document types.
+    private static func answer(toUndecodable error: DecodingError) -> APIError {
+        let context: DecodingError.Context? = switch error {
+        case .typeMismatch(_, let found), .valueNotFound(_, let found), .keyNotFound(_, let found), .dataCorrupted(let found): found
+        @unknown default: nil
         }
-        switch context.codingPath.first?.stringValue {
-        case "id":
-            return .taskNotFound
-        case "position":
-            return .imageNotFound
-        case let name?:
-            return APIError(.badRequest, code: "invalid_parameter", message: "\(name) is not valid: \(context.debugDescription)", field: name)
-        case nil:
-            return APIError(.badRequest, code: "invalid_parameter", message: "a parameter could not be read: \(context.debugDescription)")
-        }
+        let field = context?.codingPath.first?.stringValue
+        return APIError(
+            .badRequest, code: "invalid_parameter",
+            message: "\(field ?? "a parameter") could not be read: \(context?.debugDescription ?? "\(error)")", field: field
+        )
     }
 }
