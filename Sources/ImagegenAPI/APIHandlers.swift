@@ -22,8 +22,9 @@ struct APIHandlers: APIProtocol {
     let logger: Logger
 
     /// Timestamps are written as the store renders them, RFC 3339 with milliseconds; JSON is
-    /// compact, with slashes unescaped so that URLs and base64 stay as they are.
-    static let configuration = Configuration(dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.withoutEscapingSlashes])
+    /// compact, its keys in a stable order, with slashes unescaped so that URLs and base64 stay
+    /// as they are.
+    static let configuration = Configuration(dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
 
     /// Seconds a client should wait before polling a task that is not finished: images take
     /// 5-20 s, so faster polling only costs both sides.

@@ -2,12 +2,12 @@ import Foundation
 import Hummingbird
 
 /// Builds the JSON answers written outside the generated code (errors, streamed status and
-/// events); slashes stay unescaped so base64 images are not inflated, and timestamps are
-/// written as the generated code writes them.
+/// events) as the generated code writes its own: keys in a stable order, slashes unescaped so
+/// base64 images are not inflated, timestamps with milliseconds.
 enum JSONResponse {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let transcoder = APIHandlers.configuration.dateTranscoder
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
