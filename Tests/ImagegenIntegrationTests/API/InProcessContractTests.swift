@@ -58,6 +58,28 @@ struct InProcessContractTests {
         }
     }
 
+    @Test("the model list gives each model's rules and prices in force; token rates are null for per-image models")
+    func models() async throws {
+        try await Self.withAPI { client, key in
+            let answer = try await client.execute(uri: "/images/models", method: .get, headers: [.authorization: "Bearer \(key)"])
+            #expect(answer.status == .ok)
+            let list = try #require(try JSONSerialization.jsonObject(with: Data(buffer: answer.body)) as? [String: Any])
+            #expect(list["default_model"] as? String == "dall-e-3")
+            let models = try #require(list["models"] as? [[String: Any]])
+            #expect(models.map { $0["name"] as? String } == models.map { $0["name"] as? String }.sorted { ($0 ?? "") < ($1 ?? "") })
+            let dalle3 = try #require(models.first { $0["name"] as? String == "dall-e-3" })
+            #expect(dalle3["sizes"] as? [String] == ["1024x1024", "1792x1024", "1024x1792"])
+            #expect(dalle3["max_images"] as? Int == 1)
+            let prices = try #require(dalle3["prices"] as? [[String: Any]])
+            let standard = prices.first { $0["size"] as? String == "1024x1024" && $0["quality"] as? String == "standard" }
+            #expect(standard?["usd"] as? String == "0.040000")
+            #expect(standard?["micro_usd"] as? Int == 40_000)
+            #expect(dalle3["token_rates"] is NSNull)
+            let gptImage = try #require(models.first { $0["name"] as? String == "gpt-image-1" })
+            #expect((gptImage["token_rates"] as? [String: Any])?["output_usd"] as? String != nil)
+        }
+    }
+
     @Test("no key is 401; a wrong method is 405 with Allow; Accept changes nothing; a repeated parameter is a 400 naming it")
     func routing() async throws {
         try await Self.withAPI { client, key in

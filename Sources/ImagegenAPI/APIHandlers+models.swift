@@ -1,0 +1,63 @@
+import ImagegenCore
+
+extension APIHandlers {
+    /// `GET /images/models`: what a request may name, and what it costs now.
+    func listModels(_ input: Operations.ListModels.Input) async throws -> Operations.ListModels.Output {
+        _ = try AuthenticatedUser.required()
+        let catalog = try await catalog.catalog()
+        let models = catalog.models.values.sorted { $0.name < $1.name }.map { ModelBody($0, in: catalog) }
+        return .ok(.init(body: .json(.init(defaultModel: catalog.defaultModel, models: models))))
+    }
+}
+
+/// The `Model` schema, typed by hand because its `token_rates` is null, not absent, for a
+/// model priced per image (`Nullable`).
+struct ModelBody: Codable, Hashable, Sendable {
+    struct Price: Codable, Hashable, Sendable {
+        let size: String
+        let quality: String
+        let usd: String
+        let micro_usd: Int64
+    }
+
+    struct Rates: Codable, Hashable, Sendable {
+        let text_input_usd: String
+        let image_input_usd: String
+        let output_usd: String
+    }
+
+    let name: String
+    let max_images: Int
+    let max_prompt_characters: Int
+    let sizes: [String]
+    let qualities: [String]
+    let styles: [String]
+    let default_size: String
+    let default_quality: String
+    let prices: [Price]
+    let token_rates: Nullable<Rates>
+
+    init(_ model: ModelSpec, in catalog: ModelCatalog) {
+        name = model.name
+        max_images = model.maxImages
+        max_prompt_characters = model.maxPromptCharacters
+        sizes = model.sizes
+        qualities = model.qualities
+        styles = model.styles
+        default_size = model.defaultSize
+        default_quality = model.defaultQuality
+        prices = model.sizes.flatMap { size in
+            model.qualities.compactMap { quality in
+                catalog.prices[PriceKey(model: model.name, size: size, quality: quality)].map {
+                    Price(size: size, quality: quality, usd: $0.usd, micro_usd: $0.value)
+                }
+            }
+        }
+        token_rates = Nullable(catalog.tokenRates[model.name].map {
+            Rates(
+                text_input_usd: MicroDollars($0.textInputPerMillion).usd, image_input_usd: MicroDollars($0.imageInputPerMillion).usd,
+                output_usd: MicroDollars($0.outputPerMillion).usd
+            )
+        })
+    }
+}
