@@ -10,19 +10,8 @@ extension APIHandlers {
         let userID = try AuthenticatedUser.required()
         let taskID = try Self.taskID(input.path.id)
         let wait = input.query.wait ?? 0
-        guard wait > 0 else { return try await statusAnswer(try await snapshot(taskID, of: userID)).output() }
-        try waiters.enter(userID)
-        defer { waiters.leave(userID) }
-        let watch = changes.watch(taskID)
-        defer { watch.close() }
-        let first = try await snapshot(taskID, of: userID)
-        guard !first.status.isTerminal else { return try await statusAnswer(first).output() }
-        let deadline = ContinuousClock.now + .seconds(wait)
-        while case let remaining = deadline - ContinuousClock.now, remaining > .zero, await watch.nextChange(within: remaining) {
-            let current = try await snapshot(taskID, of: userID)
-            if current.status != first.status { break }
-        }
-        return try await statusAnswer(try await snapshot(taskID, of: userID)).output()
+        let current = wait > 0 ? try await statusChange(of: taskID, userID: userID, within: .seconds(wait)) : try await snapshot(taskID, of: userID)
+        return try await statusAnswer(current).send().map { .ok($0) } ?? .undocumented(statusCode: 200, .init())
     }
 
     func cancelTask(_ input: Operations.CancelTask.Input) async throws -> Operations.CancelTask.Output {
@@ -39,7 +28,23 @@ extension APIHandlers {
         case .requested:
             logger.info("cancel requested for a running task", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
         }
-        return try await statusAnswer(try await snapshot(taskID, of: userID)).output()
+        return try await statusAnswer(try await snapshot(taskID, of: userID)).send().map { .ok($0) } ?? .undocumented(statusCode: 200, .init())
+    }
+
+    /// The task once its status changes, or as it is when `timeout` passes or it has ended.
+    private func statusChange(of taskID: UUID, userID: UUID, within timeout: Duration) async throws -> TaskSnapshot {
+        try waiters.enter(userID)
+        defer { waiters.leave(userID) }
+        let watch = changes.watch(taskID)
+        defer { watch.close() }
+        let first = try await snapshot(taskID, of: userID)
+        guard !first.status.isTerminal else { return first }
+        let deadline = ContinuousClock.now + timeout
+        while case let remaining = deadline - ContinuousClock.now, remaining > .zero, await watch.nextChange(within: remaining) {
+            let current = try await snapshot(taskID, of: userID)
+            if current.status != first.status { return current }
+        }
+        return try await snapshot(taskID, of: userID)
     }
 
     /// The status answer; a succeeded task's images go inline as `images[].b64_json`, streamed.
@@ -60,25 +65,15 @@ private enum StatusAnswer {
     case task(Components.Schemas.Task, retryAfter: Int?)
     case streamed(HTTPBody)
 
-    private static let jsonFields: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-
-    func output() -> Operations.GetTaskStatus.Output {
+    /// The typed answer, or nil when the answer was handed to `RawResponse` instead (the
+    /// operation then returns its `undocumented` case, which is not sent).
+    func send() -> Components.Responses.Task? {
         switch self {
         case .task(let task, let retryAfter):
-            return .ok(.init(headers: .init(retryAfter: retryAfter), body: .json(task)))
+            return .init(headers: .init(retryAfter: retryAfter), body: .json(task))
         case .streamed(let body):
-            RawResponse.send(.ok, headers: Self.jsonFields, body: body)
-            return .undocumented(statusCode: 200, .init())
-        }
-    }
-
-    func output() -> Operations.CancelTask.Output {
-        switch self {
-        case .task(let task, let retryAfter):
-            return .ok(.init(headers: .init(retryAfter: retryAfter), body: .json(task)))
-        case .streamed(let body):
-            RawResponse.send(.ok, headers: Self.jsonFields, body: body)
-            return .undocumented(statusCode: 200, .init())
+            RawResponse.send(.ok, headers: [.contentType: "application/json; charset=utf-8"], body: body)
+            return nil
         }
     }
 }
