@@ -36,6 +36,9 @@ struct CancelTests {
         let (_, key) = try await system.createUser()
         let taskID = try #require(try await system.submit(key: key, #"{"prompt": "[mock:500] busy"}"#).json["task_id"] as? String)
         try await system.waitForStatus(.retrying, taskID: taskID, key: key)
+        // The worker records the retry in PostgreSQL first and then puts it back on the queue,
+        // due in a minute: cancel once it is there, so the cancel is what takes it off.
+        #expect(try await eventually { try await system.queue.depth() == (0, 1, 0) })
         let result = try await cancel(system, taskID, key: key)
         #expect(result.json["status"] as? String == "canceled")
         #expect(result.json["attempts"] as? Int == 1)
