@@ -32,6 +32,10 @@ public struct AttemptStore: Sendable {
     /// The clock that decides which day and month a reservation counts against.
     let now: @Sendable () -> Date
 
+    /// A batch statement's text changes with its number of rows, so only small batches, whose
+    /// few shapes recur all the time when tasks arrive one by one, are kept prepared.
+    static let preparedParameterLimit = 64
+
     public init(
         database: Database, spend: SpendPolicy = SpendPolicy(), takeoverAfter: Duration, now: @escaping @Sendable () -> Date = Date.init
     ) {
@@ -196,7 +200,7 @@ public struct AttemptStore: Sendable {
                 )
                 SELECT m.id, m.status, EXISTS (SELECT 1 FROM resolved WHERE resolved.task_id = m.id) AS resolved FROM moved m
                 """,
-                statement.parameters, prepare: false
+                statement.parameters, prepare: statement.parameters.count <= AttemptStore.preparedParameterLimit
             )
             var moved: [UUID: TaskStatus] = [:]
             var resolved: Set<UUID> = []
@@ -293,7 +297,7 @@ public struct AttemptStore: Sendable {
                 updated_at = now()
             FROM f WHERE t.id = f.id
             """,
-            rows.parameters, prepare: false
+            rows.parameters, prepare: rows.parameters.count <= AttemptStore.preparedParameterLimit
         )
         let openings = SpendLedger.sum(refused.map(\.0.attempt.reservation.opening))
         try SpendLedger.add(openings.mapValues { CounterValues() - $0 }, on: connection)
@@ -349,7 +353,7 @@ private struct StartPlan {
             INSERT INTO reservations (task_id, attempt, user_id, amount_micro_usd, images, day, month, hour, state)
             SELECT task_id, attempt, user_id, amount, images, day, month, hour, 'reserved' FROM v WHERE task_id IS NOT NULL
             """,
-            statement.parameters, prepare: false
+            statement.parameters, prepare: statement.parameters.count <= AttemptStore.preparedParameterLimit
         )
     }
 }
