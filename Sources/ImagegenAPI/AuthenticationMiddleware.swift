@@ -12,9 +12,11 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError.unauthorized
         }
         let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard let userID = try await users.authenticate(secret: secret) else { throw APIError.unauthorized }
-        return try await AuthenticatedUser.$id.withValue(userID) {
-            try await next(request, context)
+        guard let holder = try await users.authenticate(secret: secret) else { throw APIError.unauthorized }
+        return try await AuthenticatedUser.$id.withValue(holder.userID) {
+            try await AuthenticatedUser.$isAdmin.withValue(holder.isAdmin) {
+                try await next(request, context)
+            }
         }
     }
 }

@@ -35,28 +35,31 @@ public struct UserStore: Sendable {
         return (user, key)
     }
 
-    /// The user a live key belongs to, or nil for an unknown or revoked key.
+    /// Who a live key speaks for, or nil for an unknown or revoked key.
     ///
     /// The lookup is by digest, so the comparison never touches the secret itself.
-    public func authenticate(secret: String) async throws -> UUID? {
+    public func authenticate(secret: String) async throws -> KeyHolder? {
         guard secret.hasPrefix(APIKey.prefix), secret.count < 200 else { return nil }
         let digest = APIKey(secret: secret).digest
         let rows = try await database.run { connection in
             try connection.query(
-                "SELECT user_id FROM api_keys WHERE key_digest = $1 AND revoked_at IS NULL",
+                "SELECT user_id, is_admin FROM api_keys WHERE key_digest = $1 AND revoked_at IS NULL",
                 [.bytes(digest)]
             )
         }
-        return try rows.first.flatMap { UUID(uuidString: try $0.string("user_id")) }
+        return try rows.first.flatMap { row in
+            try UUID(uuidString: try row.string("user_id")).map { KeyHolder(userID: $0, isAdmin: try row.bool("is_admin")) }
+        }
     }
 
-    /// Issues another API key for a user; like the first, it is returned once and stored only as a digest.
-    public func createKey(userID: UUID, label: String?) async throws -> (APIKeyRecord, APIKey) {
+    /// Issues another API key for a user; like the first, it is returned once and stored only
+    /// as a digest. An admin key may also use the operator routes.
+    public func createKey(userID: UUID, label: String?, isAdmin: Bool = false) async throws -> (APIKeyRecord, APIKey) {
         let key = APIKey.generate()
         let row = try await database.transaction { connection in
             let inserted = try connection.query(
-                "INSERT INTO api_keys (user_id, key_digest, display_prefix, label) VALUES ($1, $2, $3, $4) RETURNING id",
-                [.text(userID.uuidString), .bytes(key.digest), .text(key.displayPrefix), .optional(label)]
+                "INSERT INTO api_keys (user_id, key_digest, display_prefix, label, is_admin) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                [.text(userID.uuidString), .bytes(key.digest), .text(key.displayPrefix), .optional(label), .text(isAdmin ? "true" : "false")]
             )
             return try connection.query(
                 "SELECT \(APIKeyRecord.columns) FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1",
@@ -143,10 +146,12 @@ public struct APIKeyRecord: Sendable, Equatable {
     public let label: String?
     public let createdAt: String
     public let revokedAt: String?
+    /// Whether the key may use the operator routes.
+    public let isAdmin: Bool
 
     static let columns = """
         k.id, k.user_id, u.name AS user_name, k.display_prefix, k.label, \(rfc3339("k.created_at")) AS created_at,
-        \(rfc3339("k.revoked_at")) AS revoked_at
+        \(rfc3339("k.revoked_at")) AS revoked_at, k.is_admin
         """
 
     init(_ row: PostgresRow) throws {
@@ -158,7 +163,14 @@ public struct APIKeyRecord: Sendable, Equatable {
         self.label = try row.optionalString("label")
         self.createdAt = try row.string("created_at")
         self.revokedAt = try row.optionalString("revoked_at")
+        self.isAdmin = try row.bool("is_admin")
     }
+}
+
+/// Whom an API key speaks for: its user, and whether it may use the operator routes.
+public struct KeyHolder: Sendable, Equatable {
+    public let userID: UUID
+    public let isAdmin: Bool
 }
 
 /// A key reference an operator gave matches more than one live key.

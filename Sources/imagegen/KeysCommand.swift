@@ -16,6 +16,9 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "A note to tell the key apart in listings, e.g. where it is used.")
         var label: String?
 
+        @Flag(help: "Let the key use the operator routes and the console's operator view (queue, dead letters, providers, spend per user).")
+        var admin = false
+
         func validate() throws {
             if let label, label.isEmpty || label.count > 200 || label.contains("\u{0}") {
                 throw ValidationError("--label must be 1 to 200 characters")
@@ -26,10 +29,11 @@ struct KeysCommand: AsyncParsableCommand {
             let runtime = try await Runtime.start(label: "imagegen.admin")
             let users = UserStore(database: runtime.database)
             guard let found = try await users.find(user) else { throw StartupFailure(description: "no user with id or name '\(user)'") }
-            let (record, key) = try await users.createKey(userID: found.id, label: label)
+            let (record, key) = try await users.createKey(userID: found.id, label: label, isAdmin: admin)
             print("key_id: \(record.id)")
             print("user: \(record.userName) (\(record.userID.uuidString.lowercased()))")
             print("api_key: \(key.secret)")
+            if record.isAdmin { print("admin: yes (operator routes allowed)") }
             print("(the API key is shown only now; imagegen stores only its SHA-256 digest)")
         }
     }
@@ -65,9 +69,9 @@ struct KeysCommand: AsyncParsableCommand {
             }
             let keys = try await users.keys(userID: userID)
             let table = TextTable(
-                header: ["ID", "PREFIX", "USER", "LABEL", "CREATED", "REVOKED"],
+                header: ["ID", "PREFIX", "USER", "LABEL", "ADMIN", "CREATED", "REVOKED"],
                 rows: keys.map { key in
-                    [String(key.id), key.displayPrefix + "…", key.userName, key.label ?? "-", key.createdAt, key.revokedAt ?? "-"]
+                    [String(key.id), key.displayPrefix + "…", key.userName, key.label ?? "-", key.isAdmin ? "yes" : "no", key.createdAt, key.revokedAt ?? "-"]
                 },
                 numericColumns: [0]
             )

@@ -18,10 +18,10 @@ struct BenchResults {
     func users(ofKeys keys: [String]) async throws -> String {
         var ids: [String] = []
         for key in keys {
-            guard let userID = try await UserStore(database: database).authenticate(secret: key) else {
+            guard let holder = try await UserStore(database: database).authenticate(secret: key) else {
                 throw StartupFailure(description: "--keys: no user has the API key \(key.prefix(6))… in DATABASE_URL's database")
             }
-            ids.append(userID.uuidString)
+            ids.append(holder.userID.uuidString)
         }
         return "{" + ids.joined(separator: ",") + "}"
     }
