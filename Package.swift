@@ -91,7 +91,8 @@ let package = Package(
         .target(
             name: "ImagegenAPI",
             dependencies: [
-                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenTelemetry", "PostgresClient", "RedisClient", "BlockingIO",
+                "ImagegenCore", "ImagegenStore", "ImagegenQueue", "ImagegenProviderGate", "ImagegenTelemetry", "PostgresClient", "RedisClient",
+                "BlockingIO",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -100,7 +101,7 @@ let package = Package(
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
             ],
             // The API's contract: the generator's input at build time, served as it is at /openapi.json.
-            resources: [.copy("openapi.json")],
+            resources: [.copy("openapi.json"), .copy("Console")],
             swiftSettings: strict,
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),

@@ -17,6 +17,14 @@ extension APIHandlers {
     func cancelTask(_ input: Operations.CancelTask.Input) async throws -> Operations.CancelTask.Output {
         let userID = try AuthenticatedUser.required()
         let taskID = try Self.taskID(input.path.id)
+        try await cancel(taskID, userID: userID)
+        return try await statusAnswer(try await snapshot(taskID, of: userID)).send().map { .ok($0) } ?? .undocumented(statusCode: 200, .init())
+    }
+
+    /// Cancels the task now, or asks its worker to when an attempt is running.
+    ///
+    /// - Parameter userID: the task's owner; nil when an operator cancels anyone's task.
+    func cancel(_ taskID: UUID, userID: UUID?) async throws {
         switch try await tasks.cancel(taskID: taskID, userID: userID) {
         case nil:
             throw APIError.taskNotFound
@@ -24,11 +32,10 @@ extension APIHandlers {
             throw APIError(.conflict, code: "task_already_finished", message: "the task already \(status.rawValue); it cannot be canceled")
         case .canceled:
             try? await queue.withdraw(taskID: taskID)
-            logger.info("task canceled", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
+            logger.info("task canceled", metadata: ["task_id": "\(taskID.uuidString.lowercased())", "by_operator": "\(userID == nil)"])
         case .requested:
-            logger.info("cancel requested for a running task", metadata: ["task_id": "\(taskID.uuidString.lowercased())"])
+            logger.info("cancel requested for a running task", metadata: ["task_id": "\(taskID.uuidString.lowercased())", "by_operator": "\(userID == nil)"])
         }
-        return try await statusAnswer(try await snapshot(taskID, of: userID)).send().map { .ok($0) } ?? .undocumented(statusCode: 200, .init())
     }
 
     /// The task once its status changes, or as it is when `timeout` passes or it has ended.

@@ -64,4 +64,18 @@ extension APIHandlers {
         let usage = try await spend.usage(userID: try AuthenticatedUser.required())
         return .ok(.init(body: .json(Components.Schemas.Usage(usage, policy: spend.policy))))
     }
+
+    /// `GET /me/usage/days`: spent and reserved per day, for the console's chart.
+    func getDailySpend(_ input: Operations.GetDailySpend.Input) async throws -> Operations.GetDailySpend.Output {
+        let days = try await spend.dailySpend(userID: try AuthenticatedUser.required(), days: input.query.days ?? 30)
+        return .ok(.init(body: .json(.init(
+            timeZone: spend.policy.timeZone.identifier,
+            days: days.map { day in
+                .init(
+                    day: day.day, spentUsd: day.spent.usd, spentMicroUsd: Int(day.spent.value), reservedUsd: day.reserved.usd,
+                    reservedMicroUsd: Int(day.reserved.value)
+                )
+            }
+        ))))
+    }
 }

@@ -1,9 +1,18 @@
 import Foundation
 import ImagegenCore
+import ImagegenProviderGate
 import ImagegenQueue
 import ImagegenStore
 import Logging
 import OpenAPIRuntime
+
+/// What the operator routes read besides the stores: the provider gate's shared state, the
+/// queue's recent depths, and the database for the cost report.
+struct OperatorSources: Sendable {
+    let gate: ProviderGate
+    let history: QueueHistory
+    let database: Database
+}
 
 /// The API's operations, one method each as openapi.json names them. The generated code
 /// routes each request here, decodes it into the operation's Input and writes the Output;
@@ -11,6 +20,8 @@ import OpenAPIRuntime
 struct APIHandlers: APIProtocol {
     let tasks: TaskStore
     let spend: SpendStore
+    let admin: TaskAdminStore
+    let operators: OperatorSources
     let queue: TaskQueue
     let catalog: CatalogCache
     let backoff: BackoffPolicy

@@ -1,5 +1,6 @@
 import Hummingbird
 import ImagegenCore
+import ImagegenProviderGate
 import ImagegenQueue
 import ImagegenStore
 import ImagegenTelemetry
@@ -33,13 +34,18 @@ public enum APIServer {
         public var waitersPerUser: Int
         /// An event stream with no change for this long ends.
         public var streamIdleTimeout: Duration
+        /// The provider gate whose breaker and keys the operator view shows.
+        public var providerGate: ProviderGate
+        /// How often the operator view's queue history is sampled.
+        public var queueSampleInterval: Duration
 
         /// - Parameter changes: wakes long polls and event streams; `makeApplication` runs it.
         public init(
             database: Database, queue: TaskQueue, changes: TaskChangeListener, backoff: BackoffPolicy,
             taskDeadline: Duration = TaskStore.defaultDeadline, spend: SpendPolicy = SpendPolicy(),
             defaultModel: String = "dall-e-3", submissionRate: SubmissionRateLimit = .off, redisURL: RedisURL,
-            redisClock: RedisClock = .server, waitersPerUser: Int = 16, streamIdleTimeout: Duration = .seconds(300)
+            redisClock: RedisClock = .server, waitersPerUser: Int = 16, streamIdleTimeout: Duration = .seconds(300),
+            providerGate: ProviderGate, queueSampleInterval: Duration = .seconds(5)
         ) {
             self.database = database
             self.queue = queue
@@ -53,14 +59,18 @@ public enum APIServer {
             self.redisClock = redisClock
             self.waitersPerUser = waitersPerUser
             self.streamIdleTimeout = streamIdleTimeout
+            self.providerGate = providerGate
+            self.queueSampleInterval = queueSampleInterval
         }
     }
 
     /// The handlers of every operation in openapi.json, with what they use.
-    static func handlers(_ dependencies: Dependencies, logger: Logger) -> APIHandlers {
+    static func handlers(_ dependencies: Dependencies, history: QueueHistory, logger: Logger) -> APIHandlers {
         APIHandlers(
             tasks: TaskStore(database: dependencies.database),
             spend: SpendStore(database: dependencies.database, policy: dependencies.spend),
+            admin: TaskAdminStore(database: dependencies.database),
+            operators: OperatorSources(gate: dependencies.providerGate, history: history, database: dependencies.database),
             queue: dependencies.queue,
             catalog: CatalogCache(store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel),
             backoff: dependencies.backoff,
@@ -72,17 +82,20 @@ public enum APIServer {
         )
     }
 
-    /// The API's router: `/openapi.json` open to anyone, every operation of the document on
+    /// The API's router: `/openapi.json` and the console's files open to anyone, every operation of the document on
     /// one group behind `AuthenticationMiddleware`, routed by the generated code.
     ///
     /// - Parameter operations: `/healthz`, `/readyz` and `/metrics`, when the process exposes them.
-    static func router(_ dependencies: Dependencies, logger: Logger, operations: OperationsRoutes?) throws -> Router<BasicRequestContext> {
+    static func router(
+        _ dependencies: Dependencies, history: QueueHistory, logger: Logger, operations: OperationsRoutes?
+    ) throws -> Router<BasicRequestContext> {
         let document = OpenAPIDocument.shipped
         let router = Router()
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware(document: document))
         operations?.register(on: router)
         document.register(on: router)
+        ConsoleRoutes.shipped.register(on: router)
         let authenticated = router.group().add(middleware: AuthenticationMiddleware(users: UserStore(database: dependencies.database)))
         var middlewares: [any ServerMiddleware] = [
             IgnoreAcceptMiddleware(), ParameterCheckMiddleware(document: document),
@@ -93,7 +106,7 @@ public enum APIServer {
                 limit: dependencies.submissionRate, url: dependencies.redisURL, clock: dependencies.redisClock, logger: logger
             )), at: 0)
         }
-        try handlers(dependencies, logger: logger).registerHandlers(
+        try handlers(dependencies, history: history, logger: logger).registerHandlers(
             on: authenticated, configuration: APIHandlers.configuration, middlewares: middlewares
         )
         return router
@@ -108,10 +121,14 @@ public enum APIServer {
         operations: OperationsRoutes? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        Application(
-            router: try router(dependencies, logger: logger, operations: operations),
+        let history = QueueHistory()
+        return Application(
+            router: try router(dependencies, history: history, logger: logger, operations: operations),
             configuration: .init(address: .hostname(host, port: port), serverName: "imagegen"),
-            services: [TaskChangeService(listener: dependencies.changes)],
+            services: [
+                TaskChangeService(listener: dependencies.changes),
+                QueueSampler(queue: dependencies.queue, history: history, interval: dependencies.queueSampleInterval, logger: logger),
+            ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )

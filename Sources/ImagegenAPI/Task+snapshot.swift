@@ -41,7 +41,7 @@ extension Components.Schemas.Task {
 
     /// A timestamp as the store renders it (RFC 3339 UTC with milliseconds); the API writes
     /// it back the same way (`APIHandlers.configuration`).
-    private static func date(_ text: String) -> Date {
+    static func date(_ text: String) -> Date {
         guard let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) else {
             preconditionFailure("the store rendered a timestamp that is not RFC 3339: \(text)")
         }

@@ -99,4 +99,33 @@ public struct SpendStore: Sendable {
             dayImages: ImageUsage(limit: limits.dailyImages, used: Int(try row?.int("day_images") ?? 0), resetsAt: periods.dayResetsAt)
         )
     }
+
+    /// The user's spend per day for the `days` days ending today (in the policy's time zone),
+    /// oldest first; a day without spend is listed with zero.
+    public func dailySpend(userID: UUID, days: Int) async throws -> [DaySpend] {
+        let today = policy.periods(at: now()).day
+        let rows = try await database.run { connection in
+            try connection.query(
+                """
+                SELECT to_char(d, 'YYYY-MM-DD') AS day, coalesce(sp.settled_micro_usd, 0) AS settled,
+                       coalesce(sp.committed_micro_usd - sp.settled_micro_usd, 0) AS reserved
+                FROM generate_series($2::date - ($3::int - 1), $2::date, interval '1 day') AS d
+                LEFT JOIN spend_periods sp ON sp.user_id = $1 AND sp.period = 'day' AND sp.starts_on = d::date
+                ORDER BY d
+                """,
+                [.text(userID.uuidString), .text(today), .int(days)]
+            )
+        }
+        return try rows.map { row in
+            DaySpend(day: try row.string("day"), spent: MicroDollars(try row.int("settled")), reserved: MicroDollars(try row.int("reserved")))
+        }
+    }
+}
+
+/// What one user spent and still has reserved on one day.
+public struct DaySpend: Sendable, Equatable {
+    /// `YYYY-MM-DD` in the spend policy's time zone.
+    public let day: String
+    public let spent: MicroDollars
+    public let reserved: MicroDollars
 }

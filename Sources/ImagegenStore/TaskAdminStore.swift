@@ -20,6 +20,13 @@ public struct StatusCount: Sendable, Equatable {
     public let oldestAgeSeconds: Int64
 }
 
+/// How many tasks are in `status` (retrying or failed) with `code` as their last error.
+public struct ProblemCount: Sendable, Equatable {
+    public let status: TaskStatus
+    public let code: String
+    public let count: Int
+}
+
 /// Operators' view of tasks: the dead-letter list and putting a failed task back.
 public struct TaskAdminStore: Sendable {
     let database: Database
@@ -30,16 +37,43 @@ public struct TaskAdminStore: Sendable {
 
     /// The most recently changed tasks, optionally only those in `status`.
     public func list(status: TaskStatus?, limit: Int) async throws -> [TaskSummary] {
+        try await summaries(where: "$1::text IS NULL OR t.status = $1", [.optional(status?.rawValue), .int(limit)])
+    }
+
+    /// One task of any user, or nil when there is none with this id.
+    public func summary(taskID: UUID) async throws -> TaskSummary? {
+        try await summaries(where: "t.id = $1", [.text(taskID.uuidString), .int(1)]).first
+    }
+
+    /// `queue`'s tasks retrying now and failed in the last `hours`, counted by their last error's code.
+    public func problemCounts(queue: String, hours: Int = 24) async throws -> [ProblemCount] {
+        let rows = try await database.run { connection in
+            try connection.query(
+                """
+                SELECT status, coalesce(error_code, 'unknown') AS code, count(*) AS count FROM tasks
+                WHERE queue = $1 AND (status = 'retrying' OR (status = 'failed' AND updated_at > now() - $2 * interval '1 hour'))
+                GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
+                """,
+                [.text(queue), .int(hours)]
+            )
+        }
+        return try rows.map { row in
+            ProblemCount(status: TaskStatus(rawValue: try row.string("status")) ?? .failed, code: try row.string("code"), count: Int(try row.int("count")))
+        }
+    }
+
+    /// `condition` on `tasks t` with `$1`; `$2` is the most rows returned.
+    private func summaries(where condition: String, _ parameters: [PostgresValue]) async throws -> [TaskSummary] {
         let rows = try await database.run { connection in
             try connection.query(
                 """
                 SELECT t.id, u.name, t.status, t.model, t.attempts, t.error_code, t.error_message,
                        \(rfc3339("t.updated_at")) AS updated_at
                 FROM tasks t JOIN users u ON u.id = t.user_id
-                WHERE $1::text IS NULL OR t.status = $1
+                WHERE \(condition)
                 ORDER BY t.updated_at DESC LIMIT $2
                 """,
-                [.optional(status?.rawValue), .int(limit)]
+                parameters
             )
         }
         return try rows.map { row in

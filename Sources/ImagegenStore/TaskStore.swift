@@ -100,11 +100,13 @@ public struct TaskStore: Sendable {
 
     /// Cancels the owner's task: at once when it waits, at the end of its attempt when it runs.
     /// Returns nil when the task does not exist or belongs to someone else.
-    public func cancel(taskID: UUID, userID: UUID) async throws -> Cancellation? {
+    ///
+    /// - Parameter userID: the task's owner; nil for an operator, who may cancel anyone's task.
+    public func cancel(taskID: UUID, userID: UUID?) async throws -> Cancellation? {
         try await database.transaction { connection in
             let id = PostgresValue.text(taskID.uuidString)
             guard let row = try connection.query(
-                "SELECT status FROM tasks WHERE id = $1 AND user_id = $2 FOR UPDATE", [id, .text(userID.uuidString)]
+                "SELECT status FROM tasks WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2) FOR UPDATE", [id, .optional(userID?.uuidString)]
             ).first, let status = TaskStatus(rawValue: try row.string("status")) else { return nil }
             switch TaskLifecycle.cancel(status) {
             case .cancelNow:

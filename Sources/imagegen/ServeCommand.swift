@@ -16,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
                 changes: TaskChangeListener(connectionString: configuration.databaseURL, logger: runtime.logger),
                 backoff: configuration.backoff, taskDeadline: configuration.taskDeadline, spend: configuration.spend,
                 defaultModel: configuration.defaultModel, submissionRate: configuration.submissionRate, redisURL: configuration.redisURL,
-                waitersPerUser: configuration.waitersPerUser, streamIdleTimeout: configuration.streamIdleTimeout
+                waitersPerUser: configuration.waitersPerUser, streamIdleTimeout: configuration.streamIdleTimeout,
+                providerGate: runtime.providerGate(keyIDs: [])
             ),
             host: configuration.host,
             port: configuration.port,

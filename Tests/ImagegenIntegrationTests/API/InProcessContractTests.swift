@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import ImagegenAPI
+import ImagegenProviderGate
 import ImagegenQueue
 import ImagegenStore
 import NIOCore
@@ -23,7 +24,11 @@ struct InProcessContractTests {
             .init(
                 database: database, queue: queue,
                 changes: TaskChangeListener(connectionString: try TestEnvironment.databaseURL(), logger: TestEnvironment.logger),
-                backoff: RunningSystem.testBackoff, redisURL: try TestEnvironment.redisURL()
+                backoff: RunningSystem.testBackoff, redisURL: try TestEnvironment.redisURL(),
+                providerGate: ProviderGate(
+                    endpoint: "http://127.0.0.1:9/v1", keyIDs: [], settings: GateSettings(), url: try TestEnvironment.redisURL(),
+                    logger: TestEnvironment.logger
+                )
             ),
             host: "127.0.0.1", port: 0, logger: TestEnvironment.logger
         )

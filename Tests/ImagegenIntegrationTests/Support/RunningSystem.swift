@@ -78,7 +78,8 @@ final class RunningSystem: Sendable {
                     database: database, queue: queue,
                     changes: changes, backoff: backoff, taskDeadline: taskDeadline,
                     submissionRate: submissionRate, redisURL: redisURL, redisClock: redisClock,
-                    waitersPerUser: waitersPerUser, streamIdleTimeout: streamIdleTimeout
+                    waitersPerUser: waitersPerUser, streamIdleTimeout: streamIdleTimeout,
+                    providerGate: ProviderGate(endpoint: providerBaseURL, keyIDs: [], settings: gate, url: redisURL, logger: logger)
                 ),
                 host: "127.0.0.1", port: 0, logger: logger,
                 operations: OperationsRoutes(
