@@ -48,7 +48,7 @@ extension APIHandlers {
     func listAdminTasks(_ input: Operations.ListAdminTasks.Input) async throws -> Operations.ListAdminTasks.Output {
         _ = try AuthenticatedUser.requiredAdmin()
         let status = input.query.status.map { TaskStatus(rawValue: $0.rawValue)! }
-        let tasks = try await admin.list(status: status, limit: input.query.limit ?? 50)
+        let tasks = try await admin.list(status: status, queue: queue.name, limit: input.query.limit ?? 50)
         return .ok(.init(body: .json(.init(tasks: tasks.map(Components.Schemas.AdminTask.init)))))
     }
 

@@ -4,7 +4,7 @@ import HTTPTypes
 import ImagegenStore
 import OpenAPIRuntime
 
-/// The caller's tasks, newest first, and one task's image.
+/// The caller's tasks, newest first, and one task's image; who the caller is and what they spent.
 extension APIHandlers {
     func listTasks(_ input: Operations.ListTasks.Input) async throws -> Operations.ListTasks.Output {
         let userID = try AuthenticatedUser.required()
@@ -56,6 +56,14 @@ extension APIHandlers {
                 return .undocumented(statusCode: 200, .init())
             }
         }
+    }
+
+    /// `GET /me`: the key's user and whether the key is an admin key, so that a client shows
+    /// the operator view only to those the server lets in.
+    func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
+        let userID = try AuthenticatedUser.required()
+        guard let user = try await users.find(userID.uuidString) else { throw APIError.unauthorized }
+        return .ok(.init(body: .json(.init(userId: userID.uuidString.lowercased(), name: user.name, admin: AuthenticatedUser.isAdmin))))
     }
 
     /// `GET /me/usage`: the caller's limits, spend and reservations today and this month, and

@@ -20,6 +20,7 @@ struct OperatorSources: Sendable {
 struct APIHandlers: APIProtocol {
     let tasks: TaskStore
     let spend: SpendStore
+    let users: UserStore
     let admin: TaskAdminStore
     let operators: OperatorSources
     let queue: TaskQueue

@@ -69,6 +69,7 @@ public enum APIServer {
         APIHandlers(
             tasks: TaskStore(database: dependencies.database),
             spend: SpendStore(database: dependencies.database, policy: dependencies.spend),
+            users: UserStore(database: dependencies.database),
             admin: TaskAdminStore(database: dependencies.database),
             operators: OperatorSources(gate: dependencies.providerGate, history: history, database: dependencies.database),
             queue: dependencies.queue,

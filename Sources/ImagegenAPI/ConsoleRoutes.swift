@@ -20,7 +20,7 @@ struct ConsoleRoutes: Sendable {
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
 
     static let mediaTypes = [
-        "html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8",
+        "html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "svg": "image/svg+xml",
     ]
 
     /// Every file of the shipped console by name.

@@ -35,9 +35,12 @@ public struct TaskAdminStore: Sendable {
         self.database = database
     }
 
-    /// The most recently changed tasks, optionally only those in `status`.
-    public func list(status: TaskStatus?, limit: Int) async throws -> [TaskSummary] {
-        try await summaries(where: "$1::text IS NULL OR t.status = $1", [.optional(status?.rawValue), .int(limit)])
+    /// The most recently changed tasks, optionally only those in `status` and only those of `queue`.
+    public func list(status: TaskStatus?, queue: String? = nil, limit: Int) async throws -> [TaskSummary] {
+        try await summaries(
+            where: "($1::text IS NULL OR t.status = $1) AND ($3::text IS NULL OR t.queue = $3)",
+            [.optional(status?.rawValue), .int(limit), .optional(queue)]
+        )
     }
 
     /// One task of any user, or nil when there is none with this id.
@@ -62,7 +65,7 @@ public struct TaskAdminStore: Sendable {
         }
     }
 
-    /// `condition` on `tasks t` with `$1`; `$2` is the most rows returned.
+    /// `condition` on `tasks t` with `$1` (and `$3`); `$2` is the most rows returned.
     private func summaries(where condition: String, _ parameters: [PostgresValue]) async throws -> [TaskSummary] {
         let rows = try await database.run { connection in
             try connection.query(

@@ -21,13 +21,14 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
 }
 
-# PyYAML and kubernetes-validate for deploy/check, in a virtualenv under .local.
+# PyYAML and kubernetes-validate for deploy/check, schemathesis for the fuzz test and
+# selenium for the console's browser test, in a virtualenv under .local.
 ensure_check_tools() {
     local venv="$IMAGEGEN_ROOT/.local/tools"
-    if [ ! -x "$venv/bin/kubernetes-validate" ] || [ ! -x "$venv/bin/schemathesis" ]; then
-        log "installing PyYAML, kubernetes-validate and schemathesis into .local/tools"
+    if [ ! -x "$venv/bin/kubernetes-validate" ] || [ ! -x "$venv/bin/schemathesis" ] || ! "$venv/bin/python" -c 'import selenium' 2>/dev/null; then
+        log "installing PyYAML, kubernetes-validate, schemathesis and selenium into .local/tools"
         python3 -m venv "$venv" || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml kubernetes-validate 'schemathesis>=4.32,<5'
+        "$venv/bin/pip" install --quiet --disable-pip-version-check pyyaml kubernetes-validate 'schemathesis>=4.32,<5' 'selenium>=4.20,<5'
     fi
     export IMAGEGEN_PYTHON="$venv/bin/python"
 }

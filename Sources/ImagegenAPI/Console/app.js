@@ -11,19 +11,19 @@ let views = null;
 
 async function signIn(key) {
   const api = new API(key);
-  // /me/usage answers any live key: a cheap check that the key works before showing anything.
-  await api.get('/me/usage');
+  const me = await api.get('/me');
   sessionStorage.setItem(storageKey, key);
   views = {
     create: new CreateView(api),
     gallery: new GalleryView(api),
     usage: new UsageView(api),
-    operators: new OperatorsView(api),
+    operators: new OperatorsView(api, me.admin),
   };
   $('sign-in-view').hidden = true;
   $('tabs').hidden = false;
   $('sign-out').hidden = false;
-  $('operators-tab').hidden = !(await views.operators.allowed());
+  $('operators-tab').hidden = !me.admin;
+  $('signed-in-as').textContent = `${me.name}${me.admin ? ' (admin)' : ''}`;
   await show(location.hash.slice(1) || 'create');
 }
 

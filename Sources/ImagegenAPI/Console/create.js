@@ -55,8 +55,9 @@ export class CreateView {
 
   request() {
     const model = this.model;
+    // The price does not depend on the prompt: an empty box is estimated as a one-letter prompt.
     const body = {
-      prompt: $('prompt').value || ' ',
+      prompt: $('prompt').value || 'x',
       model: $('model').value,
       size: $('size').value,
       quality: $('quality').value,

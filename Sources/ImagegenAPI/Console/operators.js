@@ -1,31 +1,27 @@
 // The operator view, for admin keys: queue depths and their recent history, what is
 // retrying and failing, the provider's breaker and keys, the dead-letter list with retry,
 // retrying tasks with cancel, and spend per user. Refreshed every 5 s while shown.
-import { APIError } from './api.js';
 import { $, el, clear, when } from './dom.js';
 import { lineChart } from './chart.js';
 
 const refreshMilliseconds = 5000;
 
 export class OperatorsView {
-  constructor(api) {
+  // admin: what GET /me said of the key. The server checks every /admin call itself; this
+  // only spares an ordinary key requests that would be refused.
+  constructor(api, admin) {
     this.api = api;
+    this.admin = admin;
     this.timer = null;
-  }
-
-  // Whether this key may use the operator routes; the server decides, the tab only follows.
-  async allowed() {
-    try {
-      await this.api.get('/admin/queue');
-      return true;
-    } catch (error) {
-      if (error instanceof APIError && error.status === 403) return false;
-      throw error;
-    }
   }
 
   async show() {
     clearInterval(this.timer);
+    if (!this.admin) {
+      $('operators-content').hidden = true;
+      $('operators-error').textContent = 'The operator view needs an admin key (imagegen admin keys create --admin).';
+      return;
+    }
     await this.refresh();
     this.timer = setInterval(() => this.refresh(), refreshMilliseconds);
   }

@@ -1,5 +1,6 @@
 import Foundation
 import ImagegenAPI
+import ImagegenStore
 import Testing
 
 @Suite("Fuzzing the API against its OpenAPI document with schemathesis")
@@ -13,7 +14,10 @@ struct FuzzTests {
     func fuzz() async throws {
         let system = try await RunningSystem.start(submissionRate: SubmissionRateLimit(perMinute: 600, burst: 60))
         defer { Task { await system.stop() } }
-        let (_, key) = try await system.createUser(name: "fuzzer")
+        // An admin key, so that the operator routes are fuzzed past their admin check
+        // (OperatorRoutesTests covers an ordinary key's 403).
+        let (fuzzer, _) = try await system.createUser(name: "fuzzer")
+        let key = try await UserStore(database: system.database).createKey(userID: fuzzer.id, label: "fuzz", isAdmin: true).1.secret
         let python = URL(fileURLWithPath: try TestEnvironment.variable("IMAGEGEN_PYTHON"))
         let schemathesis = python.deletingLastPathComponent().appendingPathComponent("schemathesis")
         let configuration = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

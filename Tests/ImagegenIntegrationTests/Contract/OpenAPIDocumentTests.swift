@@ -25,7 +25,7 @@ struct OpenAPIDocumentTests {
                 }
             }
         }
-        #expect(secured == 15)
+        #expect(secured == 16)
         let undocumented = try await system.request("PUT", "/images/tasks", key: nil)
         #expect(undocumented.status == 405)
         #expect(undocumented.headers["allow"] == "GET")

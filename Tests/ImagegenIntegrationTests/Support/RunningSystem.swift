@@ -59,7 +59,8 @@ final class RunningSystem: Sendable {
         redisClock: RedisClock = .server,
         taskDeadline: Duration = TaskStore.defaultDeadline,
         waitersPerUser: Int = 16,
-        streamIdleTimeout: Duration = .seconds(300)
+        streamIdleTimeout: Duration = .seconds(300),
+        queueSampleInterval: Duration = .seconds(5)
     ) async throws -> RunningSystem {
         let logger = TestEnvironment.logger
         let database = try await TestEnvironment.database()
@@ -79,7 +80,8 @@ final class RunningSystem: Sendable {
                     changes: changes, backoff: backoff, taskDeadline: taskDeadline,
                     submissionRate: submissionRate, redisURL: redisURL, redisClock: redisClock,
                     waitersPerUser: waitersPerUser, streamIdleTimeout: streamIdleTimeout,
-                    providerGate: ProviderGate(endpoint: providerBaseURL, keyIDs: [], settings: gate, url: redisURL, logger: logger)
+                    providerGate: ProviderGate(endpoint: providerBaseURL, keyIDs: [], settings: gate, url: redisURL, logger: logger),
+                    queueSampleInterval: queueSampleInterval
                 ),
                 host: "127.0.0.1", port: 0, logger: logger,
                 operations: OperationsRoutes(
