@@ -85,12 +85,17 @@ def severe_console_entries(driver):
     return [entry for entry in driver.get_log('browser') if entry['level'] == 'SEVERE']
 
 
+def d_visible(driver, element_id):
+    return driver.find_element(By.ID, element_id).is_displayed()
+
+
 def sign_in(driver, key):
     driver.get(API + '/')
     field = wait(driver, lambda d: by_test_id(d, 'api-key'), 'the sign-in form')
     field.send_keys(key)
     by_test_id(driver, 'sign-in').click()
-    wait(driver, lambda d: d.find_element(By.ID, 'tabs').is_displayed(), 'the signed-in tabs')
+    wait(driver, lambda d: by_test_id(d, 'signed-in-as').text, 'the signed-in user name')
+    check(d_visible(driver, 'tabs') and not d_visible(driver, 'sign-in-view'), 'the tabs replace the sign-in form')
 
 
 def main():
@@ -111,6 +116,7 @@ def run(driver):
 
     # A wrong key is refused on the page; its 401 is the one console error this test causes on purpose.
     driver.get(API + '/')
+    check(not d_visible(driver, 'tabs'), 'no tabs before signing in')
     by_test_id(driver, 'api-key').send_keys('ig_not-a-key')
     by_test_id(driver, 'sign-in').click()
     wait(driver, lambda d: 'unknown or revoked' in d.find_element(By.ID, 'sign-in-error').text, 'the wrong key to be refused')
