@@ -1,17 +1,18 @@
 import ImagegenCore
 
 extension APIHandlers {
-    /// `GET /images/models`: what a request may name, and what it costs now.
+    /// `GET /images/models`: what a request may name now (no retired model unless it is kept), and what it costs.
     func listModels(_ input: Operations.ListModels.Input) async throws -> Operations.ListModels.Output {
         _ = try AuthenticatedUser.required()
         let catalog = try await catalog.catalog()
-        let models = catalog.models.values.sorted { $0.name < $1.name }.map { ModelBody($0, in: catalog) }
+        let models = catalog.availableModels.map { ModelBody($0, in: catalog) }
         return .ok(.init(body: .json(.init(defaultModel: catalog.defaultModel, models: models))))
     }
 }
 
 /// The `Model` schema, typed by hand because its `token_rates` is null, not absent, for a
-/// model priced per image (`Nullable`).
+/// model priced per image, and so are `retires_on` and `replacement` for a model with no
+/// retirement announced (`Nullable`).
 struct ModelBody: Codable, Hashable, Sendable {
     struct Price: Codable, Hashable, Sendable {
         let size: String
@@ -36,9 +37,15 @@ struct ModelBody: Codable, Hashable, Sendable {
     let default_quality: String
     let prices: [Price]
     let token_rates: Nullable<Rates>
+    let retires_on: Nullable<String>
+    let replacement: Nullable<String>
+    let kept_available: Bool
 
     init(_ model: ModelSpec, in catalog: ModelCatalog) {
         name = model.name
+        retires_on = Nullable(model.retirement?.day)
+        replacement = Nullable(model.retirement?.replacement)
+        kept_available = model.keptAvailable && model.retirement?.hasBegun == true
         max_images = model.maxImages
         max_prompt_characters = model.maxPromptCharacters
         sizes = model.sizes

@@ -87,7 +87,7 @@ extension APIHandlers {
         _ = try AuthenticatedUser.requiredAdmin()
         let periods = spend.policy.periods(at: Date())
         let from = input.query.from ?? periods.month, to = input.query.to ?? periods.day
-        for (name, day) in [("from", from), ("to", to)] where !Self.isCalendarDay(day) {
+        for (name, day) in [("from", from), ("to", to)] where CalendarDay.date(day) == nil {
             throw APIError(.badRequest, code: "invalid_parameter", message: "\(name) must be a day as YYYY-MM-DD", field: name)
         }
         guard from <= to else {
@@ -112,12 +112,6 @@ extension APIHandlers {
     private func adminTask(_ taskID: UUID) async throws -> Components.Schemas.AdminTask {
         guard let summary = try await admin.summary(taskID: taskID) else { throw APIError.taskNotFound }
         return Components.Schemas.AdminTask(summary)
-    }
-
-    /// `YYYY-MM-DD` naming a day that exists.
-    private static func isCalendarDay(_ text: String) -> Bool {
-        guard text.utf8.count == 10, let date = try? Date("\(text)T00:00:00Z", strategy: .iso8601) else { return false }
-        return date.formatted(.iso8601.year().month().day()) == text
     }
 }
 

@@ -26,6 +26,8 @@ public enum APIServer {
         public var taskDeadline: Duration
         public var spend: SpendPolicy
         public var defaultModel: String
+        /// Models kept available past their retirement in this deployment (KEEP_MODELS).
+        public var keptModels: Set<String>
         public var submissionRate: SubmissionRateLimit
         public var redisURL: RedisURL
         /// Where the submission rate limit reads the time; Redis' own outside tests.
@@ -43,7 +45,7 @@ public enum APIServer {
         public init(
             database: Database, queue: TaskQueue, changes: TaskChangeListener, backoff: BackoffPolicy,
             taskDeadline: Duration = TaskStore.defaultDeadline, spend: SpendPolicy = SpendPolicy(),
-            defaultModel: String = "dall-e-3", submissionRate: SubmissionRateLimit = .off, redisURL: RedisURL,
+            defaultModel: String = "gpt-image-2", keptModels: Set<String> = [], submissionRate: SubmissionRateLimit = .off, redisURL: RedisURL,
             redisClock: RedisClock = .server, waitersPerUser: Int = 16, streamIdleTimeout: Duration = .seconds(300),
             providerGate: ProviderGate, queueSampleInterval: Duration = .seconds(5)
         ) {
@@ -54,6 +56,7 @@ public enum APIServer {
             self.taskDeadline = taskDeadline
             self.spend = spend
             self.defaultModel = defaultModel
+            self.keptModels = keptModels
             self.submissionRate = submissionRate
             self.redisURL = redisURL
             self.redisClock = redisClock
@@ -73,7 +76,10 @@ public enum APIServer {
             admin: TaskAdminStore(database: dependencies.database),
             operators: OperatorSources(gate: dependencies.providerGate, history: history, database: dependencies.database),
             queue: dependencies.queue,
-            catalog: CatalogCache(store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel),
+            catalog: CatalogCache(
+                store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel,
+                keptModels: dependencies.keptModels
+            ),
             backoff: dependencies.backoff,
             taskDeadline: dependencies.taskDeadline,
             changes: dependencies.changes,

@@ -6,19 +6,21 @@ import ImagegenStore
 actor CatalogCache {
     private let store: CatalogStore
     private let defaultModel: String
+    private let keptModels: Set<String>
     private let maxAge: Duration
     private var cached: (catalog: ModelCatalog, loadedAt: ContinuousClock.Instant)?
 
-    init(store: CatalogStore, defaultModel: String, maxAge: Duration = .seconds(30)) {
+    init(store: CatalogStore, defaultModel: String, keptModels: Set<String>, maxAge: Duration = .seconds(30)) {
         self.store = store
         self.defaultModel = defaultModel
+        self.keptModels = keptModels
         self.maxAge = maxAge
     }
 
     func catalog() async throws -> ModelCatalog {
         let now = ContinuousClock.now
         if let cached, now - cached.loadedAt < maxAge { return cached.catalog }
-        let catalog = try await store.load(defaultModel: defaultModel)
+        let catalog = try await store.load(defaultModel: defaultModel, keptModels: keptModels)
         cached = (catalog, now)
         return catalog
     }

@@ -30,8 +30,11 @@ public struct ImageRequestValidator: Sendable {
         guard let model = catalog.models[modelName] else {
             throw ValidationError(
                 code: "unknown_model", field: "model",
-                message: "model \(modelName) is not available; available models are \(catalog.models.keys.sorted().joined(separator: ", "))"
+                message: "model \(modelName) is not available; available models are \(catalog.availableModels.map(\.name).joined(separator: ", "))"
             )
+        }
+        if model.isRetired, let retirement = model.retirement {
+            throw ValidationError(code: "model_retired", field: "model", message: retirement.refusal(of: model.name))
         }
         if prompt.allSatisfy(\.isWhitespace) {
             throw ValidationError(code: "invalid_value", field: "prompt", message: "prompt must not be empty")

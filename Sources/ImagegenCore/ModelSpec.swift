@@ -12,10 +12,18 @@ public struct ModelSpec: Sendable, Equatable {
     public var defaultQuality: String
     /// gpt-image models always answer in base64 and reject `response_format`.
     public var acceptsResponseFormat: Bool
+    /// When the provider stops serving the model, if it has said so.
+    public var retirement: Retirement?
+    /// An operator keeps the model available past its retirement (their provider still serves it).
+    public var keptAvailable: Bool
+
+    /// Whether a request for the model is refused: its retirement day has come and nobody keeps it.
+    public var isRetired: Bool { retirement?.hasBegun == true && !keptAvailable }
 
     public init(
         name: String, maxPromptCharacters: Int, maxImages: Int, sizes: [String], qualities: [String],
-        styles: [String], defaultSize: String, defaultQuality: String, acceptsResponseFormat: Bool
+        styles: [String], defaultSize: String, defaultQuality: String, acceptsResponseFormat: Bool,
+        retirement: Retirement? = nil, keptAvailable: Bool = false
     ) {
         self.name = name
         self.maxPromptCharacters = maxPromptCharacters
@@ -26,6 +34,29 @@ public struct ModelSpec: Sendable, Equatable {
         self.defaultSize = defaultSize
         self.defaultQuality = defaultQuality
         self.acceptsResponseFormat = acceptsResponseFormat
+        self.retirement = retirement
+        self.keptAvailable = keptAvailable
+    }
+}
+
+/// The day a provider stops serving a model, and the model it names instead.
+public struct Retirement: Sendable, Equatable {
+    /// `YYYY-MM-DD`, UTC.
+    public var day: String
+    public var replacement: String?
+    /// Whether the day had come when the catalog was read.
+    public var hasBegun: Bool
+
+    public init(day: String, replacement: String?, hasBegun: Bool) {
+        self.day = day
+        self.replacement = replacement
+        self.hasBegun = hasBegun
+    }
+
+    /// What a request for the retired `model` is told.
+    public func refusal(of model: String) -> String {
+        "\(model) was retired on \(day)" + (replacement.map { "; use \($0) instead" } ?? "")
+            + " (an operator whose provider still serves it can keep it available)"
     }
 }
 
@@ -51,14 +82,36 @@ public struct ModelCatalog: Sendable {
     /// The model used when a request names none.
     public var defaultModel: String
 
+    /// - Parameter keptModels: models this deployment keeps available past their retirement,
+    ///   besides those kept in the database.
     public init(
         models: [ModelSpec], prices: [PriceKey: MicroDollars], tokenRates: [String: TokenRates] = [:],
-        defaultModel: String = "dall-e-3"
+        defaultModel: String = "gpt-image-2", keptModels: Set<String> = []
     ) {
+        let models = models.map { model in
+            var model = model
+            model.keptAvailable = model.keptAvailable || keptModels.contains(model.name)
+            return model
+        }
         self.models = Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.prices = prices
         self.tokenRates = tokenRates
         self.defaultModel = defaultModel
+    }
+
+    /// Why a request that names no model would be refused, or nil when the default is
+    /// available: a deployment should not start with a default nobody may use.
+    public var defaultModelProblem: String? {
+        guard let model = models[defaultModel] else {
+            return "\(defaultModel) is not in the catalog; available models are \(availableModels.map(\.name).joined(separator: ", "))"
+        }
+        guard model.isRetired, let retirement = model.retirement else { return nil }
+        return retirement.refusal(of: model.name) + "; set DEFAULT_MODEL to another model, or KEEP_MODELS=\(model.name) if your provider still serves it"
+    }
+
+    /// The models a request may name now, by name.
+    public var availableModels: [ModelSpec] {
+        models.values.filter { !$0.isRetired }.sorted { $0.name < $1.name }
     }
 
     /// The request's price in force now, or nil when none is configured.

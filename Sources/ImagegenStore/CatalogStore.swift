@@ -10,12 +10,15 @@ public struct CatalogStore: Sendable {
         self.database = database
     }
 
-    public func load(defaultModel: String) async throws -> ModelCatalog {
+    /// - Parameter keptModels: models this deployment keeps available past their retirement (KEEP_MODELS).
+    public func load(defaultModel: String, keptModels: Set<String> = []) async throws -> ModelCatalog {
         let (modelRows, priceRows, tokenRows) = try await database.run { connection in
             let models = try connection.query("""
                 SELECT name, max_prompt_characters, max_images, array_to_string(sizes, ',') AS sizes,
                        array_to_string(qualities, ',') AS qualities, array_to_string(styles, ',') AS styles,
-                       default_size, default_quality, accepts_response_format
+                       default_size, default_quality, accepts_response_format, kept_available, replacement,
+                       to_char(retires_on, 'YYYY-MM-DD') AS retires_on,
+                       coalesce(retires_on <= (now() AT TIME ZONE 'UTC')::date, false) AS retired
                 FROM models WHERE enabled
                 """)
             let prices = try connection.query("""
@@ -40,7 +43,11 @@ public struct CatalogStore: Sendable {
                 styles: try row.string("styles").split(separator: ",").map(String.init),
                 defaultSize: try row.string("default_size"),
                 defaultQuality: try row.string("default_quality"),
-                acceptsResponseFormat: try row.bool("accepts_response_format")
+                acceptsResponseFormat: try row.bool("accepts_response_format"),
+                retirement: try row.optionalString("retires_on").map { day in
+                    Retirement(day: day, replacement: try row.optionalString("replacement"), hasBegun: try row.bool("retired"))
+                },
+                keptAvailable: try row.bool("kept_available")
             )
         }
         var prices: [PriceKey: MicroDollars] = [:]
@@ -52,7 +59,7 @@ public struct CatalogStore: Sendable {
         for row in tokenRows.map({ $0 }) {
             tokenRates[try row.string("model")] = try TokenRates(row)
         }
-        return ModelCatalog(models: models, prices: prices, tokenRates: tokenRates, defaultModel: defaultModel)
+        return ModelCatalog(models: models, prices: prices, tokenRates: tokenRates, defaultModel: defaultModel, keptModels: keptModels)
     }
 
     /// Adds a price that takes effect at `effectiveFrom` (now when nil); earlier prices stay,
@@ -85,6 +92,30 @@ public struct CatalogStore: Sendable {
 }
 
 /// What `setPrice` did.
+extension CatalogStore {
+    /// Sets the day `model` retires and the model to use instead; nil `day` withdraws a
+    /// retirement. Returns false when there is no such model, or no such replacement.
+    public func setRetirement(model: String, day: String?, replacement: String?) async throws -> Bool {
+        try await database.run { connection in
+            if let replacement, try connection.query("SELECT 1 FROM models WHERE name = $1", [.text(replacement)]).isEmpty { return false }
+            return try connection.query(
+                "UPDATE models SET retires_on = $2::date, replacement = $3 WHERE name = $1",
+                [.text(model), .optional(day), .optional(day == nil ? nil : replacement)]
+            ).affectedRows == 1
+        }
+    }
+
+    /// Keeps `model` available past its retirement (its provider still serves it), or stops
+    /// keeping it. Returns false when there is no such model.
+    public func keepAvailable(model: String, _ kept: Bool) async throws -> Bool {
+        try await database.run { connection in
+            try connection.query(
+                "UPDATE models SET kept_available = $2 WHERE name = $1", [.text(model), .text(kept ? "true" : "false")]
+            ).affectedRows == 1
+        }
+    }
+}
+
 public enum PriceChange: Sendable, Equatable {
     case set(effectiveFrom: String)
     case unknownModel

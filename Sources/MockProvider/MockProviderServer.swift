@@ -16,7 +16,7 @@ import Synchronization
 /// `POST /_mock/release` lets every call held by a `[mock:hold]` directive answer, now and from
 /// then on, and ends an `outageUntilReleased`.
 public final class MockProviderServer: Sendable {
-    public static let knownModels = ["dall-e-2", "dall-e-3", "gpt-image-1"]
+    public static let knownModels = ["dall-e-2", "dall-e-3", "gpt-image-1", "gpt-image-2"]
 
     private let plan: FaultPlan
     private let apiKey: String?

@@ -7,7 +7,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Operator commands.", subcommands: [
             UsersCommand.self, KeysCommand.self, PricesCommand.self, TasksCommand.self, QueueCommand.self, CostReportCommand.self,
-            PurgeCommand.self,
+            PurgeCommand.self, ModelsCommand.self,
         ]
     )
 }
@@ -138,17 +138,8 @@ struct CostReportCommand: AsyncParsableCommand {
         print(try CostReportFormat(rawValue: format)!.render(report))
     }
 
-    static let dayFormatter: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter
-    }()
-
     static func parseDay(_ text: String) -> Date? {
-        guard text.count == 10, let date = dayFormatter.date(from: text), dayFormatter.string(from: date) == text else { return nil }
-        return date
+        CalendarDay.date(text)
     }
 }
 

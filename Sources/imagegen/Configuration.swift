@@ -30,6 +30,8 @@ struct Configuration: Sendable {
     var taskDeadline: Duration
     var spend: SpendPolicy
     var defaultModel: String
+    /// Models this deployment keeps available past their retirement (its provider still serves them).
+    var keptModels: Set<String>
     var migrationsDirectory: String
     var logLevel: String
     var logFormat: LogFormat
@@ -152,7 +154,8 @@ struct Configuration: Sendable {
             backoff: backoff,
             taskDeadline: .seconds(try number("TASK_DEADLINE_HOURS", 24, 1...8_760) * 3_600),
             spend: spend,
-            defaultModel: text("DEFAULT_MODEL", "dall-e-3"),
+            defaultModel: text("DEFAULT_MODEL", "gpt-image-2"),
+            keptModels: Set(text("KEEP_MODELS", "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }),
             migrationsDirectory: text("MIGRATIONS_DIR", "migrations"),
             logLevel: logLevel,
             logFormat: logFormat,

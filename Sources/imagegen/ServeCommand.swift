@@ -10,12 +10,19 @@ struct ServeCommand: AsyncParsableCommand {
         let runtime = try await Runtime.start(label: "imagegen.api")
         let queue = try await runtime.connectQueue()
         let configuration = runtime.configuration
+        let catalog = try await CatalogStore(database: runtime.database).load(
+            defaultModel: configuration.defaultModel, keptModels: configuration.keptModels
+        )
+        if let problem = catalog.defaultModelProblem {
+            throw StartupFailure(description: "DEFAULT_MODEL: \(problem)")
+        }
         let application = try APIServer.makeApplication(
             .init(
                 database: runtime.database, queue: queue,
                 changes: TaskChangeListener(connectionString: configuration.databaseURL, logger: runtime.logger),
                 backoff: configuration.backoff, taskDeadline: configuration.taskDeadline, spend: configuration.spend,
-                defaultModel: configuration.defaultModel, submissionRate: configuration.submissionRate, redisURL: configuration.redisURL,
+                defaultModel: configuration.defaultModel, keptModels: configuration.keptModels,
+                submissionRate: configuration.submissionRate, redisURL: configuration.redisURL,
                 waitersPerUser: configuration.waitersPerUser, streamIdleTimeout: configuration.streamIdleTimeout,
                 providerGate: runtime.providerGate(keyIDs: [])
             ),

@@ -16,7 +16,8 @@ struct ImageRequestValidatorTests {
                 qualities: ["standard"], styles: [], defaultSize: "1024x1024", defaultQuality: "standard", acceptsResponseFormat: true
             ),
         ],
-        prices: [:]
+        prices: [:],
+        defaultModel: "dall-e-3"
     )
 
     private func validate(_ json: String) throws(ValidationError) -> ImageRequest {

@@ -24,7 +24,8 @@ struct InProcessContractTests {
             .init(
                 database: database, queue: queue,
                 changes: TaskChangeListener(connectionString: try TestEnvironment.databaseURL(), logger: TestEnvironment.logger),
-                backoff: RunningSystem.testBackoff, redisURL: try TestEnvironment.redisURL(),
+                backoff: RunningSystem.testBackoff, defaultModel: "dall-e-3", keptModels: RunningSystem.retiredModels,
+                redisURL: try TestEnvironment.redisURL(),
                 providerGate: ProviderGate(
                     endpoint: "http://127.0.0.1:9/v1", keyIDs: [], settings: GateSettings(), url: try TestEnvironment.redisURL(),
                     logger: TestEnvironment.logger

@@ -65,6 +65,8 @@ struct ChaosRun {
                 "BREAKER_COOLDOWN_SECONDS": "2",
                 // One user submits the whole load, far faster than the per-user default allows.
                 "SUBMIT_RATE_PER_MINUTE": "0",
+                // A flat price per image, so that a task charged twice shows in the sums.
+                "DEFAULT_MODEL": "dall-e-3", "KEEP_MODELS": "dall-e-3",
             ]
         }
     }

@@ -19,6 +19,9 @@ struct ProcessPipelineTests {
             "OPENAI_API_KEY": "sk-mock",
             "PORT": String(apiPort),
             "LOG_LEVEL": "info",
+            // DALL-E's flat price keeps the cost report's sum simple; the fresh-install default
+            // (gpt-image-2, billed by tokens) is ModelLifecycleTests' subject.
+            "DEFAULT_MODEL": "dall-e-3", "KEEP_MODELS": "dall-e-3",
         ]
 
         let migrate = try await ChildProcess.run(["migrate"], environment: environment)
@@ -114,11 +117,14 @@ struct ProcessPipelineTests {
     @Test("a bad setting stops a command at start with one line naming it", arguments: [
         (["serve"], ["PORT": "abc"], "PORT"),
         (["serve"], ["REDIS_URL": "http://nowhere"], "REDIS_URL"),
+        (["serve"], ["DEFAULT_MODEL": "dall-e-3", "KEEP_MODELS": ""], "DEFAULT_MODEL"),
+        (["serve"], ["DEFAULT_MODEL": "no-such-model"], "DEFAULT_MODEL"),
         (["migrate"], ["DATABASE_URL": "postgresql://postgres:secret@127.0.0.1:1/none"], "DATABASE_URL"),
         (["worker"], ["OPENAI_API_KEY": ""], "OPENAI_API_KEY"),
         (["worker"], ["OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "ftp://x"], "OPENAI_BASE_URL"),
     ] as [([String], [String: String], String)])
     func badSettingFailsFast(_ arguments: [String], _ override: [String: String], _ variable: String) async throws {
+        _ = try await TestEnvironment.database()  // migrated, so that serve reads the model catalog
         var environment = [
             "DATABASE_URL": try TestEnvironment.databaseURL(),
             "REDIS_URL": try TestEnvironment.variable("IMAGEGEN_TEST_REDIS_URL"),
@@ -128,7 +134,7 @@ struct ProcessPipelineTests {
         #expect(result.status != 0)
         let lines = result.error.split(separator: "\n")
         #expect(lines.count == 1)
-        #expect(lines.first?.hasPrefix("Error: \(variable):") == true)
+        #expect(lines.first?.hasPrefix("Error: \(variable):") == true, "\(result.error)")
         #expect(!result.error.contains("secret"))
     }
 

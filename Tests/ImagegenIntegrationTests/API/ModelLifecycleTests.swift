@@ -1,0 +1,70 @@
+import Foundation
+import ImagegenCore
+import Testing
+
+@Suite("Model lifecycle: retired models are refused at submit, the default is the current model")
+struct ModelLifecycleTests {
+    @Test("a fresh install: no model means gpt-image-2, charged from the tokens the provider reported; dall-e-3 is 422 model_retired")
+    func freshInstall() async throws {
+        let system = try await RunningSystem.start(defaultModel: "gpt-image-2", keptModels: [])
+        defer { Task { await system.stop() } }
+        let (user, key) = try await system.createUser(name: "current")
+
+        let refused = try await system.submit(key: key, #"{"prompt": "a lighthouse", "model": "dall-e-3"}"#)
+        #expect(refused.status == 422)
+        #expect(refused.errorCode == "model_retired")
+        let message = try #require((refused.json["error"] as? [String: Any])?["message"] as? String)
+        #expect(message.contains("2026-05-12"))
+        #expect(message.contains("use gpt-image-2"))
+        let stored = try await system.database.run { connection in
+            try connection.query("SELECT count(*) AS n FROM tasks WHERE user_id = $1", [.text(user.id.uuidString)])
+        }.first
+        #expect(try stored?.int("n") == 0)
+        #expect(try await system.queue.depth() == (0, 0, 0))
+
+        let accepted = try await system.submit(key: key, #"{"prompt": "a lighthouse", "quality": "low"}"#)
+        #expect(accepted.status == 202)
+        let taskID = try #require(accepted.json["task_id"] as? String)
+        let done = try await system.waitForTerminal(taskID: taskID, key: key)
+        #expect(done.json["status"] as? String == "succeeded")
+        #expect(done.json["model"] as? String == "gpt-image-2")
+        let charge = try #require(try await system.database.run { connection in
+            try connection.query(
+                "SELECT amount_micro_usd, text_input_tokens, output_tokens FROM charges WHERE task_id = $1", [.text(taskID)]
+            )
+        }.first)
+        let rates = TokenRates(textInputPerMillion: 5_000_000, imageInputPerMillion: 8_000_000, outputPerMillion: 30_000_000)
+        let tokens = TokenUsage(
+            textInputTokens: try charge.int("text_input_tokens"), imageInputTokens: 0, outputTokens: try charge.int("output_tokens")
+        )
+        #expect(tokens.outputTokens == 272)
+        #expect(try charge.int("amount_micro_usd") == rates.cost(of: tokens).value)
+        #expect(done.json["cost_micro_usd"] as? Int == Int(rates.cost(of: tokens).value))
+    }
+
+    @Test("the model list shows what a key may use: no retired model, unless kept, and then with its day and replacement")
+    func modelList() async throws {
+        let fresh = try await RunningSystem.start(worker: nil, defaultModel: "gpt-image-2", keptModels: [])
+        let (_, key) = try await fresh.createUser()
+        let list = try await fresh.request("GET", "/images/models", key: key).json
+        await fresh.stop()
+        let names = try #require(list["models"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        // Other tests add models of their own to the shared database; OpenAI's retired ones must not show.
+        #expect(names.contains("gpt-image-2"))
+        #expect(Set(names).isDisjoint(with: RunningSystem.retiredModels))
+        #expect(list["default_model"] as? String == "gpt-image-2")
+
+        let keeping = try await RunningSystem.start(worker: nil, defaultModel: "gpt-image-2", keptModels: ["dall-e-3"])
+        defer { Task { await keeping.stop() } }
+        let (_, otherKey) = try await keeping.createUser()
+        let models = try #require(try await keeping.request("GET", "/images/models", key: otherKey).json["models"] as? [[String: Any]])
+        let kept = try #require(models.first { $0["name"] as? String == "dall-e-3" })
+        #expect(kept["retires_on"] as? String == "2026-05-12")
+        #expect(kept["replacement"] as? String == "gpt-image-2")
+        #expect(kept["kept_available"] as? Bool == true)
+        let current = try #require(models.first { $0["name"] as? String == "gpt-image-2" })
+        #expect(current["retires_on"] is NSNull)
+        #expect(current["kept_available"] as? Bool == false)
+        #expect(try await keeping.submit(key: otherKey, #"{"prompt": "old style", "model": "dall-e-3"}"#).status == 202)
+    }
+}
