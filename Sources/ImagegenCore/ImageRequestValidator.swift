@@ -1,6 +1,8 @@
 /// Turns a client's JSON body into an `ImageRequest` that its model accepts.
 public struct ImageRequestValidator: Sendable {
-    public static let fields: Set<String> = ["prompt", "model", "size", "quality", "style", "n", "user"]
+    public static let fields: Set<String> = [
+        "prompt", "model", "size", "quality", "style", "n", "user", "background", "output_format", "output_compression", "moderation",
+    ]
     static let maxEndUserLength = 256
 
     public let catalog: ModelCatalog
@@ -71,7 +73,43 @@ public struct ImageRequestValidator: Sendable {
             }
             endUser = user
         }
-        return ImageRequest(prompt: prompt, model: model.name, size: size, quality: quality, style: style, n: n, endUser: endUser)
+        return ImageRequest(
+            prompt: prompt, model: model.name, size: size, quality: quality, style: style, n: n, endUser: endUser,
+            options: try options(object, model: model)
+        )
+    }
+
+    /// The gpt-image fields the request gave, each checked against the values the model takes.
+    private func options(_ object: [String: JSONValue], model: ModelSpec) throws(ValidationError) -> ImageOptions? {
+        func option(_ field: String, allowed: [String]) throws(ValidationError) -> String? {
+            guard let value = object[field], value != .null else { return nil }
+            guard !allowed.isEmpty else {
+                throw ValidationError(code: "invalid_value", field: field, message: "\(model.name) does not take \(field)")
+            }
+            return try choice(value, field: field, allowed: allowed, default: allowed[0], model: model.name)
+        }
+        var options = ImageOptions(
+            background: try option("background", allowed: model.backgrounds),
+            outputFormat: try option("output_format", allowed: model.outputFormats),
+            moderation: try option("moderation", allowed: model.moderations)
+        )
+        if let value = object["output_compression"], value != .null {
+            guard case .integer(let compression) = value else {
+                throw ValidationError(
+                    code: "invalid_type", field: "output_compression", message: "output_compression must be a whole number, not \(value.typeName)"
+                )
+            }
+            guard ["jpeg", "webp"].contains(options.outputFormat) else {
+                throw ValidationError(
+                    code: "invalid_value", field: "output_compression", message: "output_compression applies to output_format jpeg or webp"
+                )
+            }
+            guard (0...100).contains(compression) else {
+                throw ValidationError(code: "invalid_value", field: "output_compression", message: "output_compression must be from 0 to 100")
+            }
+            options.outputCompression = Int(compression)
+        }
+        return options == ImageOptions() ? nil : options
     }
 
     private func string(_ value: JSONValue, field: String) throws(ValidationError) -> String {

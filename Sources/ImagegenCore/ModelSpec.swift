@@ -16,6 +16,10 @@ public struct ModelSpec: Sendable, Equatable {
     public var retirement: Retirement?
     /// An operator keeps the model available past its retirement (their provider still serves it).
     public var keptAvailable: Bool
+    /// The gpt-image fields' values the model takes; empty when it takes no such field.
+    public var outputFormats: [String]
+    public var backgrounds: [String]
+    public var moderations: [String]
 
     /// Whether a request for the model is refused: its retirement day has come and nobody keeps it.
     public var isRetired: Bool { retirement?.hasBegun == true && !keptAvailable }
@@ -23,7 +27,8 @@ public struct ModelSpec: Sendable, Equatable {
     public init(
         name: String, maxPromptCharacters: Int, maxImages: Int, sizes: [String], qualities: [String],
         styles: [String], defaultSize: String, defaultQuality: String, acceptsResponseFormat: Bool,
-        retirement: Retirement? = nil, keptAvailable: Bool = false
+        retirement: Retirement? = nil, keptAvailable: Bool = false, outputFormats: [String] = [], backgrounds: [String] = [],
+        moderations: [String] = []
     ) {
         self.name = name
         self.maxPromptCharacters = maxPromptCharacters
@@ -36,6 +41,9 @@ public struct ModelSpec: Sendable, Equatable {
         self.acceptsResponseFormat = acceptsResponseFormat
         self.retirement = retirement
         self.keptAvailable = keptAvailable
+        self.outputFormats = outputFormats
+        self.backgrounds = backgrounds
+        self.moderations = moderations
     }
 }
 

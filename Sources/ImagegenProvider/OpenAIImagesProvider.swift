@@ -149,6 +149,10 @@ private struct GenerationBody: Encodable {
     let style: String?
     let user: String?
     let response_format: String?
+    let background: String?
+    let output_format: String?
+    let output_compression: Int?
+    let moderation: String?
 
     init(_ request: ImageRequest, acceptsResponseFormat: Bool) {
         prompt = request.prompt
@@ -159,6 +163,10 @@ private struct GenerationBody: Encodable {
         style = request.style
         user = request.endUser
         response_format = acceptsResponseFormat ? "b64_json" : nil
+        background = request.options?.background
+        output_format = request.options?.outputFormat
+        output_compression = request.options?.outputCompression
+        moderation = request.options?.moderation
     }
 }
 

@@ -63,7 +63,8 @@ public struct AttemptStore: Sendable {
                 SELECT t.id, t.status, t.attempts, t.max_attempts, t.cancel_requested_at IS NOT NULL AS cancel_requested,
                        coalesce(t.heartbeat_at > now() - $2::bigint * interval '1 millisecond', false) AS heartbeat_fresh,
                        coalesce(t.deadline_at < now(), false) AS overdue, t.started_at IS NULL AS never_started,
-                       t.user_id, t.prompt, t.model, t.size, t.quality, t.style, t.n, t.end_user, t.unit_price_micro_usd,
+                       t.user_id, t.prompt, t.model, t.size, t.quality, t.style, t.n, t.end_user, t.image_options::text AS image_options,
+                       t.unit_price_micro_usd,
                        coalesce(m.accepts_response_format, true) AS accepts_response_format,
                        r.output_micro_usd_per_million IS NOT NULL AS billed_by_tokens, r.*, \(UserLimits.columns)
                 FROM tasks t
@@ -258,7 +259,7 @@ public struct AttemptStore: Sendable {
         let request = ImageRequest(
             prompt: try row.string("prompt"), model: try row.string("model"), size: try row.string("size"),
             quality: try row.string("quality"), style: try row.optionalString("style"), n: Int(try row.int("n")),
-            endUser: try row.optionalString("end_user")
+            endUser: try row.optionalString("end_user"), options: try row.optionalString("image_options").flatMap(ImageOptions.init(json:))
         )
         let price = TaskPrice(
             unit: MicroDollars(try row.int("unit_price_micro_usd")),

@@ -17,6 +17,8 @@ public struct CatalogStore: Sendable {
                 SELECT name, max_prompt_characters, max_images, array_to_string(sizes, ',') AS sizes,
                        array_to_string(qualities, ',') AS qualities, array_to_string(styles, ',') AS styles,
                        default_size, default_quality, accepts_response_format, kept_available, replacement,
+                       array_to_string(output_formats, ',') AS output_formats, array_to_string(backgrounds, ',') AS backgrounds,
+                       array_to_string(moderations, ',') AS moderations,
                        to_char(retires_on, 'YYYY-MM-DD') AS retires_on,
                        coalesce(retires_on <= (now() AT TIME ZONE 'UTC')::date, false) AS retired
                 FROM models WHERE enabled
@@ -47,7 +49,10 @@ public struct CatalogStore: Sendable {
                 retirement: try row.optionalString("retires_on").map { day in
                     Retirement(day: day, replacement: try row.optionalString("replacement"), hasBegun: try row.bool("retired"))
                 },
-                keptAvailable: try row.bool("kept_available")
+                keptAvailable: try row.bool("kept_available"),
+                outputFormats: try row.string("output_formats").split(separator: ",").map(String.init),
+                backgrounds: try row.string("backgrounds").split(separator: ",").map(String.init),
+                moderations: try row.string("moderations").split(separator: ",").map(String.init)
             )
         }
         var prices: [PriceKey: MicroDollars] = [:]

@@ -32,13 +32,15 @@ public struct TaskStore: Sendable {
             try connection.query(
                 """
                 INSERT INTO tasks (id, user_id, status, prompt, model, size, quality, style, n, end_user,
-                                   unit_price_micro_usd, max_attempts, queue, deadline_at)
-                VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + $13::bigint * interval '1 millisecond')
+                                   unit_price_micro_usd, max_attempts, queue, deadline_at, image_options)
+                VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + $13::bigint * interval '1 millisecond',
+                        $14::jsonb)
                 """,
                 [
                     .text(taskID.uuidString), .text(userID.uuidString), .text(request.prompt), .text(request.model),
                     .text(request.size), .text(request.quality), .optional(request.style), .int(request.n),
                     .optional(request.endUser), .int(unitPrice.value), .int(maxAttempts), .text(queue), .int(deadline.milliseconds),
+                    .optional(request.options?.json),
                 ]
             )
         }

@@ -101,6 +101,13 @@ public final class MockProviderServer: Sendable {
         let n = json["n"] as? Int ?? 1
         let size = json["size"] as? String ?? "1024x1024"
         let quality = json["quality"] as? String ?? "auto"
+        let outputFormat = json["output_format"] as? String ?? "png"
+        if model.hasPrefix("gpt-image"), !["png", "jpeg", "webp"].contains(outputFormat) {
+            return error(400, code: "invalid_value", type: "invalid_request_error", message: "Invalid value for 'output_format'.")
+        }
+        if model == "gpt-image-2", json["background"] as? String == "transparent" {
+            return error(400, code: "invalid_value", type: "invalid_request_error", message: "gpt-image-2 does not support transparent backgrounds.")
+        }
 
         let key = String(header.dropFirst("Bearer ".count))
         if plan.rejectedKeys.contains(key) {
@@ -173,7 +180,7 @@ public final class MockProviderServer: Sendable {
             try await Task.sleep(for: .seconds(plan.hangSeconds))
             return error(504, code: "timeout", type: "server_error", message: "hung request released")
         case .badBase64, .hold, .extraImages, .negativeTokens, nil:
-            let image = fault == .badBase64 ? "!!not base64!!" : encodedImage(size: size)
+            let image = fault == .badBase64 ? "!!not base64!!" : encodedImage(size: size, format: outputFormat)
             let imageCount = max(1, min(n, 10)) + (fault == .extraImages ? 10 : 0)
             let revisedPrompt = model == "dall-e-3" ? try Self.json("A detailed rendering of: \(prompt)") : nil
             count("requests", key: key)
@@ -286,8 +293,14 @@ public final class MockProviderServer: Sendable {
         return raw(200, String(decoding: (try? JSONSerialization.data(withJSONObject: counts)) ?? Data(), as: UTF8.self))
     }
 
-    private func encodedImage(size: String) -> String {
-        state.withLock { state in
+    /// The image in base64: a PNG of the requested size, or the fixed JPEG or WebP.
+    private func encodedImage(size: String, format: String) -> String {
+        switch format {
+        case "jpeg": return FixedImages.jpeg
+        case "webp": return FixedImages.webp
+        default: break
+        }
+        return state.withLock { state in
             if let cached = state.encodedImages[size] { return cached }
             let parts = size.split(separator: "x").compactMap { Int($0) }
             let (width, height) = parts.count == 2 ? (parts[0], parts[1]) : (1024, 1024)

@@ -42,6 +42,32 @@ struct ModelLifecycleTests {
         #expect(done.json["cost_micro_usd"] as? Int == Int(rates.cost(of: tokens).value))
     }
 
+    @Test("gpt-image-2 at 1536x1024, low, output_format jpeg: the image route answers image/jpeg, charged from the reported tokens")
+    func jpegFromGPTImage2() async throws {
+        let system = try await RunningSystem.start(defaultModel: "gpt-image-2", keptModels: [])
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser(name: "jpeg")
+        let body = #"{"prompt": "a harbour", "model": "gpt-image-2", "size": "1536x1024", "quality": "low", "output_format": "jpeg", "output_compression": 70}"#
+        let taskID = try #require(try await system.submit(key: key, body).json["task_id"] as? String)
+        let done = try await system.waitForTerminal(taskID: taskID, key: key)
+        #expect(done.json["status"] as? String == "succeeded")
+        let image = try await system.request("GET", "/images/tasks/\(taskID)/images/0", key: key)
+        #expect(image.status == 200)
+        #expect(image.headers["content-type"] == "image/jpeg")
+        #expect(Array(image.body.prefix(3)) == [0xff, 0xd8, 0xff])
+        let charge = try #require(try await system.database.run { connection in
+            try connection.query("SELECT amount_micro_usd, text_input_tokens, output_tokens FROM charges WHERE task_id = $1", [.text(taskID)])
+        }.first)
+        #expect(try charge.int("output_tokens") == 408)
+        let tokens = TokenUsage(textInputTokens: try charge.int("text_input_tokens"), imageInputTokens: 0, outputTokens: 408)
+        let rates = TokenRates(textInputPerMillion: 5_000_000, imageInputPerMillion: 8_000_000, outputPerMillion: 30_000_000)
+        #expect(try charge.int("amount_micro_usd") == rates.cost(of: tokens).value)
+        // The JPEG shows output_format reached the provider. gpt-image-2 takes no transparent background: refused at submit.
+        let transparent = try await system.submit(key: key, #"{"prompt": "a harbour", "background": "transparent"}"#)
+        #expect(transparent.status == 422)
+        #expect((transparent.json["error"] as? [String: Any])?["field"] as? String == "background")
+    }
+
     @Test("the model list shows what a key may use: no retired model, unless kept, and then with its day and replacement")
     func modelList() async throws {
         let fresh = try await RunningSystem.start(worker: nil, defaultModel: "gpt-image-2", keptModels: [])
