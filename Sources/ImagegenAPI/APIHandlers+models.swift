@@ -11,8 +11,8 @@ extension APIHandlers {
 }
 
 /// The `Model` schema, typed by hand because its `token_rates` is null, not absent, for a
-/// model priced per image, and so are `retires_on` and `replacement` for a model with no
-/// retirement announced (`Nullable`).
+/// model priced per image, and so are `size_rule` for a model with listed sizes only and
+/// `retires_on` and `replacement` for a model with no retirement announced (`Nullable`).
 struct ModelBody: Codable, Hashable, Sendable {
     struct Price: Codable, Hashable, Sendable {
         let size: String
@@ -37,12 +37,20 @@ struct ModelBody: Codable, Hashable, Sendable {
     let default_quality: String
     let prices: [Price]
     let token_rates: Nullable<Rates>
+    struct SizeRuleBody: Codable, Hashable, Sendable {
+        let step: Int
+        let max_side: Int
+        let max_pixels: Int
+    }
+
+    let size_rule: Nullable<SizeRuleBody>
     let retires_on: Nullable<String>
     let replacement: Nullable<String>
     let kept_available: Bool
 
     init(_ model: ModelSpec, in catalog: ModelCatalog) {
         name = model.name
+        size_rule = Nullable(model.sizeRule.map { SizeRuleBody(step: $0.step, max_side: $0.maxSide, max_pixels: $0.maxPixels) })
         retires_on = Nullable(model.retirement?.day)
         replacement = Nullable(model.retirement?.replacement)
         kept_available = model.keptAvailable && model.retirement?.hasBegun == true

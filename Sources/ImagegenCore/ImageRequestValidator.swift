@@ -50,7 +50,7 @@ public struct ImageRequestValidator: Sendable {
                 message: "prompt has \(prompt.count) characters; \(model.name) accepts at most \(model.maxPromptCharacters)"
             )
         }
-        let size = try choice(object["size"], field: "size", allowed: model.sizes, default: model.defaultSize, model: model.name)
+        let size = try size(object["size"], model: model)
         let quality = try choice(
             object["quality"], field: "quality", allowed: model.qualities, default: model.defaultQuality, model: model.name
         )
@@ -131,6 +131,17 @@ public struct ImageRequestValidator: Sendable {
             )
         }
         return text
+    }
+
+    /// One of the model's sizes, or a WxH within its size rule.
+    private func size(_ value: JSONValue?, model: ModelSpec) throws(ValidationError) -> String {
+        guard let value, value != .null else { return model.defaultSize }
+        let size = try string(value, field: "size")
+        guard model.takes(size: size) else {
+            let allowed = model.sizes.joined(separator: ", ") + (model.sizeRule.map { ", or any \($0.description)" } ?? "")
+            throw ValidationError(code: "invalid_value", field: "size", message: "size \(size) is not supported by \(model.name); use one of \(allowed)")
+        }
+        return size
     }
 
     private func count(_ value: JSONValue?, maxImages: Int, model: String) throws(ValidationError) -> Int {

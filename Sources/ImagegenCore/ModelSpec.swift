@@ -20,6 +20,11 @@ public struct ModelSpec: Sendable, Equatable {
     public var outputFormats: [String]
     public var backgrounds: [String]
     public var moderations: [String]
+    /// Sizes beyond `sizes` the model takes, when it takes any WxH within a rule.
+    public var sizeRule: SizeRule?
+    /// Output tokens of one 1024x1024 image by quality, for token-billed models: what a size
+    /// without a price row reserves, scaled by its area.
+    public var outputTokensPerSquare: [String: Int]
 
     /// Whether a request for the model is refused: its retirement day has come and nobody keeps it.
     public var isRetired: Bool { retirement?.hasBegun == true && !keptAvailable }
@@ -28,7 +33,7 @@ public struct ModelSpec: Sendable, Equatable {
         name: String, maxPromptCharacters: Int, maxImages: Int, sizes: [String], qualities: [String],
         styles: [String], defaultSize: String, defaultQuality: String, acceptsResponseFormat: Bool,
         retirement: Retirement? = nil, keptAvailable: Bool = false, outputFormats: [String] = [], backgrounds: [String] = [],
-        moderations: [String] = []
+        moderations: [String] = [], sizeRule: SizeRule? = nil, outputTokensPerSquare: [String: Int] = [:]
     ) {
         self.name = name
         self.maxPromptCharacters = maxPromptCharacters
@@ -44,6 +49,45 @@ public struct ModelSpec: Sendable, Equatable {
         self.outputFormats = outputFormats
         self.backgrounds = backgrounds
         self.moderations = moderations
+        self.sizeRule = sizeRule
+        self.outputTokensPerSquare = outputTokensPerSquare
+    }
+
+    /// Whether the model takes `size`: one of its sizes, or a WxH within its rule.
+    public func takes(size: String) -> Bool {
+        sizes.contains(size) || (sizeRule.map { rule in Self.dimensions(size).map(rule.allows) ?? false } ?? false)
+    }
+
+    /// Width and height of a `WxH` size written in plain digits.
+    public static func dimensions(_ size: String) -> (width: Int, height: Int)? {
+        let parts = size.split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 5 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let width = Int(parts[0]), let height = Int(parts[1]) else { return nil }
+        return (width, height)
+    }
+}
+
+/// Any WxH whose sides are multiples of `step`, the longest at most `maxSide` and the area
+/// at most `maxPixels`.
+public struct SizeRule: Sendable, Equatable {
+    public var step: Int
+    public var maxSide: Int
+    public var maxPixels: Int
+
+    public init(step: Int, maxSide: Int, maxPixels: Int) {
+        self.step = step
+        self.maxSide = maxSide
+        self.maxPixels = maxPixels
+    }
+
+    public func allows(_ size: (width: Int, height: Int)) -> Bool {
+        size.width > 0 && size.height > 0 && size.width % step == 0 && size.height % step == 0
+            && max(size.width, size.height) <= maxSide && size.width * size.height <= maxPixels
+    }
+
+    /// The rule in words, for a refusal.
+    public var description: String {
+        "WxH with sides that are multiples of \(step), the longest at most \(maxSide) and at most \(maxPixels) pixels"
     }
 }
 
@@ -124,8 +168,14 @@ public struct ModelCatalog: Sendable {
 
     /// The request's price in force now, or nil when none is configured.
     public func price(of request: ImageRequest) -> TaskPrice? {
-        prices[PriceKey(model: request.model, size: request.size, quality: request.quality)].map {
-            TaskPrice(unit: $0, tokenRates: tokenRates[request.model])
+        let rates = tokenRates[request.model]
+        if let unit = prices[PriceKey(model: request.model, size: request.size, quality: request.quality)] {
+            return TaskPrice(unit: unit, tokenRates: rates)
         }
+        // A size the rule allows but no row prices: the most its output tokens can cost.
+        guard let rates, let model = models[request.model], let square = model.outputTokensPerSquare[request.quality],
+              let (width, height) = ModelSpec.dimensions(request.size) else { return nil }
+        let tokens = (Int64(square) * Int64(width) * Int64(height) + 1_048_575) / 1_048_576
+        return TaskPrice(unit: rates.cost(of: TokenUsage(textInputTokens: 0, imageInputTokens: 0, outputTokens: tokens)), tokenRates: rates)
     }
 }

@@ -18,7 +18,8 @@ public struct CatalogStore: Sendable {
                        array_to_string(qualities, ',') AS qualities, array_to_string(styles, ',') AS styles,
                        default_size, default_quality, accepts_response_format, kept_available, replacement,
                        array_to_string(output_formats, ',') AS output_formats, array_to_string(backgrounds, ',') AS backgrounds,
-                       array_to_string(moderations, ',') AS moderations,
+                       array_to_string(moderations, ',') AS moderations, size_step, max_side, max_pixels,
+                       coalesce(output_tokens::text, '{}') AS output_tokens,
                        to_char(retires_on, 'YYYY-MM-DD') AS retires_on,
                        coalesce(retires_on <= (now() AT TIME ZONE 'UTC')::date, false) AS retired
                 FROM models WHERE enabled
@@ -52,7 +53,11 @@ public struct CatalogStore: Sendable {
                 keptAvailable: try row.bool("kept_available"),
                 outputFormats: try row.string("output_formats").split(separator: ",").map(String.init),
                 backgrounds: try row.string("backgrounds").split(separator: ",").map(String.init),
-                moderations: try row.string("moderations").split(separator: ",").map(String.init)
+                moderations: try row.string("moderations").split(separator: ",").map(String.init),
+                sizeRule: try row.optionalInt("size_step").map { step in
+                    SizeRule(step: Int(step), maxSide: Int(try row.int("max_side")), maxPixels: Int(try row.int("max_pixels")))
+                },
+                outputTokensPerSquare: (try? JSONDecoder().decode([String: Int].self, from: Data(try row.string("output_tokens").utf8))) ?? [:]
             )
         }
         var prices: [PriceKey: MicroDollars] = [:]

@@ -214,16 +214,20 @@ public final class MockProviderServer: Sendable {
         max(1, (prompt.count + 3) / 4)
     }
 
-    /// The output tokens OpenAI documents per gpt-image image; `auto` resolves to medium
-    /// quality and a square image.
+    /// The output tokens OpenAI documents per gpt-image image: 272, 1056 and 4160 for a low,
+    /// medium and high 1024x1024 image, growing with the area (408, 1584 and 6240 at
+    /// 1536x1024); `auto` resolves to medium quality and a square image.
     static func outputTokens(size: String, quality: String) -> Int {
-        let square = size == "1024x1024" || size == "auto"
-        switch quality {
-        case "low": return square ? 272 : 408
-        case "high": return square ? 4160 : 6240
-        default: return square ? 1056 : 1584
+        let square = switch quality {
+        case "low": 272
+        case "high": 4160
+        default: 1056
         }
+        let parts = size.split(separator: "x").compactMap { Int($0) }
+        let (width, height) = parts.count == 2 ? (parts[0], parts[1]) : (1024, 1024)
+        return (square * width * height + 1_048_575) / 1_048_576
     }
+
 
     private func decide(prompt: String) -> (FaultPlan.Fault?, Int) {
         state.withLock { state in

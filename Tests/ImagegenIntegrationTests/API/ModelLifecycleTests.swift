@@ -68,6 +68,28 @@ struct ModelLifecycleTests {
         #expect((transparent.json["error"] as? [String: Any])?["field"] as? String == "background")
     }
 
+    @Test("gpt-image-2 at a size its rule allows (2048x1152) succeeds, reserved and charged by its area's tokens; a size outside it is a 422")
+    func sizeByRule() async throws {
+        let system = try await RunningSystem.start(defaultModel: "gpt-image-2", keptModels: [])
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser(name: "wide")
+        let estimate = try await system.request("POST", "/images/estimate", key: key, body: #"{"prompt": "abcd", "size": "2048x1152", "quality": "low"}"#)
+        #expect(estimate.json["cost_micro_usd"] as? Int == 612 * 30 + 4 * 5)  // 612 output tokens at $30/M, 4 prompt bytes at $5/M
+        let taskID = try #require(try await system.submit(key: key, #"{"prompt": "abcd", "size": "2048x1152", "quality": "low"}"#).json["task_id"] as? String)
+        let done = try await system.waitForTerminal(taskID: taskID, key: key)
+        #expect(done.json["status"] as? String == "succeeded")
+        let charge = try #require(try await system.database.run { connection in
+            try connection.query("SELECT output_tokens FROM charges WHERE task_id = $1", [.text(taskID)])
+        }.first)
+        #expect(try charge.int("output_tokens") == 612)
+        let refused = try await system.submit(key: key, #"{"prompt": "abcd", "size": "1000x1000"}"#)
+        #expect(refused.status == 422)
+        #expect((refused.json["error"] as? [String: Any])?["field"] as? String == "size")
+        let models = try #require(try await system.request("GET", "/images/models", key: key).json["models"] as? [[String: Any]])
+        let rule = try #require(models.first { $0["name"] as? String == "gpt-image-2" }?["size_rule"] as? [String: Any])
+        #expect(rule["step"] as? Int == 16 && rule["max_side"] as? Int == 3840 && rule["max_pixels"] as? Int == 8_294_400)
+    }
+
     @Test("the model list shows what a key may use: no retired model, unless kept, and then with its day and replacement")
     func modelList() async throws {
         let fresh = try await RunningSystem.start(worker: nil, defaultModel: "gpt-image-2", keptModels: [])
