@@ -43,6 +43,9 @@ struct ModelBody: Codable, Hashable, Sendable {
         let max_pixels: Int
     }
 
+    let output_formats: [String]
+    let backgrounds: [String]
+    let moderations: [String]
     let size_rule: Nullable<SizeRuleBody>
     let retires_on: Nullable<String>
     let replacement: Nullable<String>
@@ -50,6 +53,9 @@ struct ModelBody: Codable, Hashable, Sendable {
 
     init(_ model: ModelSpec, in catalog: ModelCatalog) {
         name = model.name
+        output_formats = model.outputFormats
+        backgrounds = model.backgrounds
+        moderations = model.moderations
         size_rule = Nullable(model.sizeRule.map { SizeRuleBody(step: $0.step, max_side: $0.maxSide, max_pixels: $0.maxPixels) })
         retires_on = Nullable(model.retirement?.day)
         replacement = Nullable(model.retirement?.replacement)

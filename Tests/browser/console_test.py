@@ -136,6 +136,22 @@ def run(driver):
         'const i = document.querySelector(`#recent li[data-task-id="${arguments[0]}"] img.thumb`); return i && i.complete && i.naturalWidth > 0;',
         fox), 'the image to render')
 
+    # The model's own options: gpt-image-2 offers an output format, and a JPEG comes back and renders.
+    Select(driver.find_element(By.ID, 'model')).select_by_value('gpt-image-2')
+    wait(driver, lambda d: d.find_element(By.ID, 'output-format-field').is_displayed(), 'the output format choice')
+    check(not d_visible(driver, 'style-field'), 'gpt-image-2 offers no style')
+    Select(driver.find_element(By.ID, 'output-format')).select_by_value('jpeg')
+    Select(driver.find_element(By.ID, 'quality')).select_by_value('low')
+    jpeg = submit(driver, 'a harbour at night, as a jpeg')
+    wait_status(driver, jpeg, 'succeeded')
+    wait(driver, lambda d: d.execute_script(
+        'const i = document.querySelector(`#recent li[data-task-id="${arguments[0]}"] img.thumb`); return i && i.complete && i.naturalWidth > 0;',
+        jpeg), 'the JPEG to render')
+    status, task = api('GET', f'/images/tasks/{jpeg}/status', USER_KEY)
+    check(task['model'] == 'gpt-image-2' and task['images'][0]['media_type'] == 'image/jpeg', f'a gpt-image-2 JPEG, got {task["model"]}')
+    Select(driver.find_element(By.ID, 'model')).select_by_value('dall-e-3')
+    wait(driver, lambda d: not d_visible(d, 'output-format-field'), 'dall-e-3 to offer no output format')
+
     # A prompt with markup is shown as text: no element made from it, no script run.
     xss = submit(driver, XSS_PROMPT)
     wait_status(driver, xss, 'succeeded')
@@ -168,7 +184,7 @@ def run(driver):
             break
         time.sleep(0.1)
     total = len(page['tasks'])
-    check(total == 16, f'16 tasks in all, got {total}')
+    check(total == 17, f'17 tasks in all, got {total}')
 
     # Gallery: newest first, 12 a page, thumbnails, full-size view with a download link, then the older page.
     driver.find_element(By.CSS_SELECTOR, '#tabs a[data-view="gallery"]').click()
@@ -187,7 +203,7 @@ def run(driver):
     driver.find_element(By.ID, 'viewer-close').click()
     wait(driver, lambda d: viewer.get_attribute('open') is None, 'the full-size view to close')
     by_test_id(driver, 'gallery-next').click()
-    wait(driver, lambda d: len(card_ids(d)) == 4, 'the second page of 4')
+    wait(driver, lambda d: len(card_ids(d)) == 5, 'the second page of 5')
     second_page = card_ids(driver)
     check(not set(first_page) & set(second_page), 'the pages do not overlap')
     check(not by_test_id(driver, 'gallery-next').is_enabled(), 'there is no third page')

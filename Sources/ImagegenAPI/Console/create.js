@@ -14,7 +14,9 @@ export class CreateView {
     const form = $('create-form');
     form.addEventListener('submit', (event) => { event.preventDefault(); this.submit(); });
     $('model').addEventListener('change', () => { this.fillOptions(); this.estimateSoon(); });
-    for (const id of ['size', 'quality', 'style', 'n', 'prompt']) $(id).addEventListener('input', () => this.estimateSoon());
+    for (const id of ['size', 'quality', 'style', 'n', 'prompt', 'output-format', 'background', 'moderation']) {
+      $(id).addEventListener('input', () => this.estimateSoon());
+    }
   }
 
   async show() {
@@ -48,6 +50,12 @@ export class CreateView {
     fill('quality', model.qualities, model.default_quality);
     fill('style', model.styles, model.styles[0]);
     $('style-field').hidden = model.styles.length === 0;
+    // The gpt-image fields: offered only for models that take them; the first choice,
+    // "default", leaves the field out so the provider's default applies.
+    for (const [id, values] of [['output-format', model.output_formats], ['background', model.backgrounds], ['moderation', model.moderations]]) {
+      fill(id, ['default', ...values], 'default');
+      $(`${id}-field`).hidden = values.length === 0;
+    }
     $('n').max = model.max_images;
     if (Number($('n').value) > model.max_images) $('n').value = model.max_images;
     $('prompt').maxLength = model.max_prompt_characters;
@@ -64,6 +72,9 @@ export class CreateView {
       n: Number($('n').value) || 1,
     };
     if (model && model.styles.length) body.style = $('style').value;
+    for (const [id, field] of [['output-format', 'output_format'], ['background', 'background'], ['moderation', 'moderation']]) {
+      if (!$(`${id}-field`).hidden && $(id).value !== 'default') body[field] = $(id).value;
+    }
     return body;
   }
 
