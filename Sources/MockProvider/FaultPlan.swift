@@ -12,6 +12,9 @@ public struct FaultPlan: Sendable, Equatable {
         case retryAfterHuge = "429_huge"
         case hugeBody = "huge_body"
         case extraImages = "extra_images"
+        /// One image fewer than asked (at least one), as OpenAI answers when its safety system
+        /// drops some of an `n` > 1 request's images without saying so.
+        case fewerImages = "fewer_images"
         case negativeTokens = "negative_tokens"
         case serverError = "500"
         case overloaded = "503"
@@ -76,7 +79,7 @@ extension FaultPlan.Fault {
     /// the answer is on the way (cut short, undecodable, hostile). Refusals and errors are free.
     public var isBilled: Bool {
         switch self {
-        case .hold, .extraImages, .negativeTokens, .hugeBody, .badBase64, .malformed: true
+        case .hold, .extraImages, .fewerImages, .negativeTokens, .hugeBody, .badBase64, .malformed: true
         default: false
         }
     }

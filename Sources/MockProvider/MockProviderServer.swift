@@ -179,9 +179,10 @@ public final class MockProviderServer: Sendable {
         case .hang:
             try await Task.sleep(for: .seconds(plan.hangSeconds))
             return error(504, code: "timeout", type: "server_error", message: "hung request released")
-        case .badBase64, .hold, .extraImages, .negativeTokens, nil:
+        case .badBase64, .hold, .extraImages, .fewerImages, .negativeTokens, nil:
             let image = fault == .badBase64 ? "!!not base64!!" : encodedImage(size: size, format: outputFormat)
-            let imageCount = max(1, min(n, 10)) + (fault == .extraImages ? 10 : 0)
+            let asked = max(1, min(n, 10))
+            let imageCount = fault == .extraImages ? asked + 10 : fault == .fewerImages ? max(1, asked - 1) : asked
             let revisedPrompt = model == "dall-e-3" ? try Self.json("A detailed rendering of: \(prompt)") : nil
             count("requests", key: key)
             count("images", key: key, by: imageCount)
