@@ -2,13 +2,25 @@ import CurlClient
 import Foundation
 import ImagegenCore
 
-/// The OpenAI Images API (`POST {base}/images/generations`) over libcurl.
+/// The OpenAI Images API (`POST {base}/images/generations`) over libcurl, as OpenAI and
+/// compatible servers speak it, or as Azure OpenAI does (`Dialect`).
 ///
-/// `baseURL` follows the OpenAI SDKs' convention and includes the version path,
-/// e.g. `https://api.openai.com/v1`, so any compatible endpoint can be named.
+/// For OpenAI, `baseURL` follows the OpenAI SDKs' convention and includes the version path,
+/// e.g. `https://api.openai.com/v1`, so any compatible endpoint can be named. For Azure it is
+/// the resource's endpoint, e.g. `https://my-resource.openai.azure.com`.
 public struct OpenAIImagesProvider: ImageProvider {
+    /// How the endpoint is addressed and the key sent; the body and the answer are the same.
+    public enum Dialect: Sendable, Equatable {
+        /// `POST {base}/images/generations` with `Authorization: Bearer <key>`.
+        case openAI
+        /// `POST {base}/openai/deployments/{deployment}/images/generations?api-version=...` with
+        /// `api-key: <key>`: the deployment, not the body's `model`, picks the model.
+        case azure(deployment: String, apiVersion: String)
+    }
+
     private let client: CurlMultiClient
     private let endpoint: String
+    private let dialect: Dialect
     /// Secrets by fingerprint: only this type ever sees a provider key itself.
     private let secrets: [String: String]
     public let keyIDs: [String]
@@ -26,11 +38,20 @@ public struct OpenAIImagesProvider: ImageProvider {
     ///   - longestRetryAfterMilliseconds: the longest `Retry-After` honoured; longer asks are cut to it.
     public init(
         client: CurlMultiClient, baseURL: String, apiKeys: [String], timeoutMilliseconds: Int, maxResponseBytes: Int = 64 << 20,
-        longestRetryAfterMilliseconds: Int64 = 600_000
+        longestRetryAfterMilliseconds: Int64 = 600_000, dialect: Dialect = .openAI
     ) {
         precondition(!apiKeys.isEmpty, "the provider needs at least one key")
         self.client = client
-        self.endpoint = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/images/generations"
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        switch dialect {
+        case .openAI:
+            self.endpoint = base + "/images/generations"
+        case .azure(let deployment, let apiVersion):
+            let path = deployment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? deployment
+            let version = apiVersion.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? apiVersion
+            self.endpoint = base + "/openai/deployments/\(path)/images/generations?api-version=\(version)"
+        }
+        self.dialect = dialect
         var secrets: [String: String] = [:]
         var keyIDs: [String] = []
         for key in apiKeys where secrets.updateValue(key, forKey: SHA256.fingerprint(key)) == nil {
@@ -58,7 +79,7 @@ public struct OpenAIImagesProvider: ImageProvider {
             response = try await client.send(CurlRequest(
                 method: "POST",
                 url: endpoint,
-                headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json"), ("Accept", "application/json")],
+                headers: [dialect.authorization(apiKey), ("Content-Type", "application/json"), ("Accept", "application/json")],
                 body: body,
                 timeoutMilliseconds: timeoutMilliseconds,
                 maxResponseBytes: maxResponseBytes
@@ -137,6 +158,16 @@ public struct OpenAIImagesProvider: ImageProvider {
             images.append(GeneratedImage(bytes: bytes, mediaType: image.mediaType, revisedPrompt: item.revised_prompt))
         }
         return Generation(images: images, usage: decoded.usage.map(\.tokenUsage))
+    }
+}
+
+extension OpenAIImagesProvider.Dialect {
+    /// The header that carries the key.
+    fileprivate func authorization(_ key: String) -> (String, String) {
+        switch self {
+        case .openAI: ("Authorization", "Bearer \(key)")
+        case .azure: ("api-key", key)
+        }
     }
 }
 

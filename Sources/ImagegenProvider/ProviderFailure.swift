@@ -45,8 +45,9 @@ public struct ProviderFailure: Error, Sendable, Equatable, CustomStringConvertib
             ProviderFailure(code: code, message: text, isRetryable: true, retryAfterMilliseconds: retryAfterMilliseconds, httpStatus: status)
         }
         switch (status, errorCode) {
-        // gpt-image models say moderation_blocked, DALL-E content_policy_violation: one final code for both.
-        case (_, "content_policy_violation"), (_, "moderation_blocked"):
+        // gpt-image models say moderation_blocked, DALL-E content_policy_violation, Azure contentFilter:
+        // one final code for all.
+        case (_, "content_policy_violation"), (_, "moderation_blocked"), (_, "contentFilter"):
             return final("content_policy_violation", "the provider's safety system rejected the prompt; \(detail)")
         case (_, "model_not_found"), (404, _):
             return final("model_not_found", "the provider does not offer this model (unknown or retired); update the models table; \(detail)")

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import ImagegenCore
 import Logging
@@ -64,7 +65,11 @@ public final class MockProviderServer: Sendable {
         host: String, port: Int, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
-        router.post("v1/images/generations") { request, _ in try await self.generate(request) }
+        router.post("v1/images/generations") { request, _ in try await self.generate(request, azureDeployment: nil) }
+        // Azure OpenAI's form of the same call: the deployment names the model.
+        router.post("openai/deployments/{deployment}/images/generations") { request, context in
+            try await self.generate(request, azureDeployment: context.parameters.get("deployment") ?? "")
+        }
         router.get("_mock/stats") { _, _ in self.stats() }
         router.get("_mock/calls") { _, _ in self.calls() }
         router.get("_mock/keys") { _, _ in self.keys() }
@@ -80,18 +85,35 @@ public final class MockProviderServer: Sendable {
         )
     }
 
-    private func generate(_ request: Request) async throws -> Response {
-        let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), header.count > "Bearer ".count,
-              apiKey == nil || header == "Bearer \(apiKey!)" else {
-            return error(401, code: "invalid_api_key", type: "invalid_request_error", message: "Incorrect API key provided.")
+    /// - Parameter azureDeployment: the deployment of an Azure-style call (`api-key` header,
+    ///   `api-version` query, the model named by the deployment); nil for OpenAI's form.
+    private func generate(_ request: Request, azureDeployment: String?) async throws -> Response {
+        let key: String
+        if azureDeployment != nil {
+            guard let given = request.headers[HTTPField.Name("api-key")!], !given.isEmpty, apiKey == nil || given == apiKey else {
+                return error(
+                    401, code: "401", type: "invalid_request_error",
+                    message: "Access denied due to invalid subscription key or wrong API endpoint."
+                )
+            }
+            guard request.uri.queryParameters["api-version"].map({ !$0.isEmpty }) == true else {
+                return error(404, code: "404", type: "invalid_request_error", message: "Resource not found (no api-version).")
+            }
+            key = given
+        } else {
+            let header = request.headers[.authorization] ?? ""
+            guard header.hasPrefix("Bearer "), header.count > "Bearer ".count,
+                  apiKey == nil || header == "Bearer \(apiKey!)" else {
+                return error(401, code: "invalid_api_key", type: "invalid_request_error", message: "Incorrect API key provided.")
+            }
+            key = String(header.dropFirst("Bearer ".count))
         }
         let body = try await request.body.collect(upTo: 1 << 20)
         guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
               let prompt = json["prompt"] as? String else {
             return error(400, code: "invalid_request", type: "invalid_request_error", message: "prompt is required")
         }
-        let model = json["model"] as? String ?? "dall-e-2"
+        let model = azureDeployment ?? json["model"] as? String ?? "dall-e-2"
         guard Self.knownModels.contains(model) else {
             return error(404, code: "model_not_found", type: "invalid_request_error", message: "The model '\(model)' does not exist.")
         }
@@ -109,7 +131,6 @@ public final class MockProviderServer: Sendable {
             return error(400, code: "invalid_value", type: "invalid_request_error", message: "gpt-image-2 does not support transparent backgrounds.")
         }
 
-        let key = String(header.dropFirst("Bearer ".count))
         if plan.rejectedKeys.contains(key) {
             count("rejected", key: key)
             return error(401, code: "invalid_api_key", type: "invalid_request_error", message: "Incorrect API key provided.")
@@ -171,7 +192,7 @@ public final class MockProviderServer: Sendable {
             return error(400, code: "billing_hard_limit_reached", type: "invalid_request_error", message: "Billing hard limit has been reached.")
         case .contentPolicy:
             return error(
-                400, code: "content_policy_violation", type: "image_generation_user_error",
+                400, code: azureDeployment == nil ? "content_policy_violation" : "contentFilter", type: "image_generation_user_error",
                 message: "Your request was rejected as a result of our safety system."
             )
         case .malformed:

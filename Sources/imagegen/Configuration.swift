@@ -1,6 +1,7 @@
 import Foundation
 import ImagegenAPI
 import ImagegenCore
+import ImagegenProvider
 import ImagegenProviderGate
 import ImagegenTelemetry
 import ImagegenWorker
@@ -17,6 +18,8 @@ struct Configuration: Sendable {
     var openAIBaseURL: String
     /// OPENAI_API_KEY, then the keys of OPENAI_API_KEYS: the pool workers call with.
     var openAIAPIKeys: [String]
+    /// How OPENAI_BASE_URL is addressed: OpenAI's form, or Azure OpenAI's (PROVIDER_DIALECT).
+    var providerDialect: OpenAIImagesProvider.Dialect
     var gate: GateSettings
     var providerTimeoutMilliseconds: Int
     /// A provider answer longer than this fails as `response_too_large`.
@@ -86,6 +89,19 @@ struct Configuration: Sendable {
         guard let parsedBase = URL(string: baseURL), ["http", "https"].contains(parsedBase.scheme ?? ""), parsedBase.host != nil else {
             throw Problem(variable: "OPENAI_BASE_URL", message: "expected an http(s) URL such as https://api.openai.com/v1, got '\(baseURL)'")
         }
+        let providerDialect: OpenAIImagesProvider.Dialect
+        let azureDeployment = value("AZURE_OPENAI_DEPLOYMENT"), azureVersion = text("AZURE_OPENAI_API_VERSION", "2025-04-01-preview")
+        switch text("PROVIDER_DIALECT", "openai") {
+        case "openai":
+            providerDialect = .openAI
+        case "azure":
+            guard let azureDeployment else {
+                throw Problem(variable: "AZURE_OPENAI_DEPLOYMENT", message: "PROVIDER_DIALECT=azure needs the deployment's name")
+            }
+            providerDialect = .azure(deployment: azureDeployment, apiVersion: azureVersion)
+        case let other:
+            throw Problem(variable: "PROVIDER_DIALECT", message: "expected openai or azure, got '\(other)'")
+        }
         let queueName = text("IMAGEGEN_QUEUE", "images")
         guard queueName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw Problem(variable: "IMAGEGEN_QUEUE", message: "use letters, digits, '-' and '_' only, got '\(queueName)'")
@@ -145,6 +161,7 @@ struct Configuration: Sendable {
             queueName: queueName,
             openAIBaseURL: baseURL,
             openAIAPIKeys: keys,
+            providerDialect: providerDialect,
             gate: gate,
             providerTimeoutMilliseconds: providerTimeoutSeconds * 1000,
             providerMaxResponseBytes: try number("PROVIDER_MAX_RESPONSE_MB", 64, 1...4_096) << 20,

@@ -50,7 +50,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let provider = OpenAIImagesProvider(
             client: CurlMultiClient(), baseURL: configuration.openAIBaseURL, apiKeys: configuration.openAIAPIKeys,
             timeoutMilliseconds: configuration.providerTimeoutMilliseconds, maxResponseBytes: configuration.providerMaxResponseBytes,
-            longestRetryAfterMilliseconds: configuration.providerLongestRetryAfterMilliseconds
+            longestRetryAfterMilliseconds: configuration.providerLongestRetryAfterMilliseconds, dialect: configuration.providerDialect
         )
         let gate = runtime.providerGate(keyIDs: provider.keyIDs)
         let leaseMilliseconds = Int64(leaseSeconds) * 1000

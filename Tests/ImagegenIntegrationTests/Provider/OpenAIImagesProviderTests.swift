@@ -12,16 +12,18 @@ struct OpenAIImagesProviderTests {
     /// Starts a mock provider with `plan` and returns a client pointed at it, plus a stopper.
     private func provider(
         _ plan: FaultPlan, apiKey: String? = nil, clientKey: String = "sk-test", timeoutMilliseconds: Int = 5_000,
-        maxResponseBytes: Int = 64 << 20
+        maxResponseBytes: Int = 64 << 20, dialect: OpenAIImagesProvider.Dialect = .openAI
     ) async throws -> (OpenAIImagesProvider, () -> Void) {
         var tasks: [Task<Void, Never>] = []
         let mock = MockProviderServer(plan: plan, apiKey: apiKey)
         let port = try await RunningSystem.serve({
             mock.makeApplication(host: "127.0.0.1", port: 0, logger: TestEnvironment.logger, onServerRunning: $0)
         }, into: &tasks)
+        // Azure's base URL is the resource's endpoint, without OpenAI's version path.
         let client = OpenAIImagesProvider(
-            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)/v1/", apiKeys: [clientKey], timeoutMilliseconds: timeoutMilliseconds,
-            maxResponseBytes: maxResponseBytes, longestRetryAfterMilliseconds: 30_000
+            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)" + (dialect == .openAI ? "/v1/" : ""), apiKeys: [clientKey],
+            timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: maxResponseBytes, longestRetryAfterMilliseconds: 30_000,
+            dialect: dialect
         )
         return (client, { tasks.forEach { $0.cancel() } })
     }
@@ -82,6 +84,34 @@ struct OpenAIImagesProviderTests {
         #expect(failure?.code == code)
         #expect(failure?.isRetryable == retryable)
         #expect(failure?.retryAfterMilliseconds == retryAfter)
+    }
+
+    @Test("Azure OpenAI's wire format: the deployment in the path picks the model, api-version and the api-key header are sent")
+    func azure() async throws {
+        let azure = OpenAIImagesProvider.Dialect.azure(deployment: "gpt-image-2", apiVersion: "2025-04-01-preview")
+        let (client, stop) = try await provider(FaultPlan(), apiKey: "azure-key", clientKey: "azure-key", dialect: azure)
+        defer { stop() }
+        let request = ImageRequest(prompt: "a kite", model: "gpt-image-2", size: "1536x1024", quality: "low", style: nil, n: 2, endUser: nil)
+        let generation = try await client.generate(request, acceptsResponseFormat: false)
+        #expect(generation.images.count == 2)
+        #expect(ImageInspector.inspect(generation.images[0].bytes) == ImageInspector.Image(mediaType: "image/png", width: 1536, height: 1024))
+        // The mock reports tokens only for a gpt-image model: the deployment named it.
+        let outputTokens: Int64? = generation.usage?.outputTokens
+        #expect(outputTokens == 816)
+
+        let (wrongKey, stopWrongKey) = try await provider(FaultPlan(), apiKey: "azure-key", clientKey: "other-key", dialect: azure)
+        defer { stopWrongKey() }
+        let auth = await failure { () async throws(ProviderFailure) in try await wrongKey.generate(request, acceptsResponseFormat: false) }
+        #expect(auth?.code == "provider_auth_failed")
+
+        var refusing = FaultPlan()
+        refusing.rates = [.contentPolicy: 1]
+        let (filtered, stopFiltered) = try await provider(refusing, dialect: azure)
+        defer { stopFiltered() }
+        let refusal = await failure { () async throws(ProviderFailure) in try await filtered.generate(request, acceptsResponseFormat: false) }
+        #expect(refusal?.code == "content_policy_violation")
+        #expect(refusal?.isRetryable == false)
+        #expect(refusal?.message.contains("safety system") == true)
     }
 
     @Test("a hanging provider is cut off at the client's timeout and is retryable")

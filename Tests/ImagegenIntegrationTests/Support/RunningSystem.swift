@@ -58,6 +58,7 @@ final class RunningSystem: Sendable {
         worker options: Worker.Options? = .init(concurrency: 8, leaseMilliseconds: 3_000, reconcileInterval: .seconds(1)),
         gate: GateSettings = GateSettings(),
         providerKeys: [String] = ["sk-test"],
+        providerDialect: OpenAIImagesProvider.Dialect = .openAI,
         redisURL: RedisURL? = nil,
         submissionRate: SubmissionRateLimit = .off,
         redisClock: RedisClock = .server,
@@ -76,7 +77,8 @@ final class RunningSystem: Sendable {
 
         let mock = MockProviderServer(plan: plan, recordCalls: true)
         let providerPort = try await serve({ mock.makeApplication(host: "127.0.0.1", port: 0, logger: logger, onServerRunning: $0) }, into: &tasks)
-        let providerBaseURL = "http://127.0.0.1:\(providerPort)/v1"
+        // Azure's base URL is the resource's endpoint, without OpenAI's version path.
+        let providerBaseURL = "http://127.0.0.1:\(providerPort)" + (providerDialect == .openAI ? "/v1" : "")
 
         let changes = TaskChangeListener(connectionString: try TestEnvironment.databaseURL(), logger: logger)
         let apiPort = try await serve({
@@ -102,7 +104,7 @@ final class RunningSystem: Sendable {
         if let options {
             let provider = OpenAIImagesProvider(
                 client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 60_000,
-                maxResponseBytes: providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000
+                maxResponseBytes: providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000, dialect: providerDialect
             )
             let gate = ProviderGate(endpoint: providerBaseURL, keyIDs: provider.keyIDs, settings: gate, url: redisURL, logger: logger)
             let worker = makeWorker(queue: queue, database: database, provider: provider, gate: gate, backoff: backoff, options: options)

@@ -1,0 +1,24 @@
+import Foundation
+import ImagegenProvider
+import Testing
+
+@Suite("A worker whose provider speaks Azure OpenAI's wire format")
+struct AzureProviderTests {
+    @Test("a task succeeds through the Azure adapter against the mock's Azure endpoint, charged from the deployment's tokens")
+    func taskThroughAzure() async throws {
+        let system = try await RunningSystem.start(
+            providerDialect: .azure(deployment: "gpt-image-2", apiVersion: "2025-04-01-preview"), defaultModel: "gpt-image-2", keptModels: []
+        )
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser(name: "azure")
+        let taskID = try #require(try await system.submit(key: key, #"{"prompt": "a lake in fog", "quality": "low"}"#).json["task_id"] as? String)
+        let done = try await system.waitForTerminal(taskID: taskID, key: key)
+        #expect(done.json["status"] as? String == "succeeded")
+        #expect((done.json["images"] as? [[String: Any]])?.first?["media_type"] as? String == "image/png")
+        let charge = try #require(try await system.database.run { connection in
+            try connection.query("SELECT output_tokens FROM charges WHERE task_id = $1", [.text(taskID)])
+        }.first)
+        #expect(try charge.int("output_tokens") == 272)
+        #expect(try await system.providerCalls()["a lake in fog"] == 1)
+    }
+}
