@@ -16,6 +16,9 @@ public struct OpenAIImagesProvider: ImageProvider {
         /// `POST {base}/openai/deployments/{deployment}/images/generations?api-version=...` with
         /// `api-key: <key>`: the deployment, not the body's `model`, picks the model.
         case azure(deployment: String, apiVersion: String)
+        /// Together AI: OpenAI's address and answer, but the body gives `width` and `height`
+        /// instead of `size` and has no quality or style.
+        case together
     }
 
     private let client: CurlMultiClient
@@ -44,7 +47,7 @@ public struct OpenAIImagesProvider: ImageProvider {
         self.client = client
         let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         switch dialect {
-        case .openAI:
+        case .openAI, .together:
             self.endpoint = base + "/images/generations"
         case .azure(let deployment, let apiVersion):
             let path = deployment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? deployment
@@ -70,7 +73,9 @@ public struct OpenAIImagesProvider: ImageProvider {
         }
         let body: [UInt8]
         do {
-            body = Array(try JSONEncoder().encode(GenerationBody(request, acceptsResponseFormat: acceptsResponseFormat)))
+            body = Array(try dialect == .together
+                ? JSONEncoder().encode(TogetherBody(request))
+                : JSONEncoder().encode(GenerationBody(request, acceptsResponseFormat: acceptsResponseFormat)))
         } catch {
             throw ProviderFailure(code: "invalid_request", message: "cannot encode the request: \(error)", isRetryable: false)
         }
@@ -165,7 +170,7 @@ extension OpenAIImagesProvider.Dialect {
     /// The header that carries the key.
     fileprivate func authorization(_ key: String) -> (String, String) {
         switch self {
-        case .openAI: ("Authorization", "Bearer \(key)")
+        case .openAI, .together: ("Authorization", "Bearer \(key)")
         case .azure: ("api-key", key)
         }
     }
@@ -198,6 +203,25 @@ private struct GenerationBody: Encodable {
         output_format = request.options?.outputFormat
         output_compression = request.options?.outputCompression
         moderation = request.options?.moderation
+    }
+}
+
+/// Together AI's request: the size as `width` and `height`; its answer is OpenAI's.
+private struct TogetherBody: Encodable {
+    let prompt: String
+    let model: String
+    let n: Int
+    let width: Int?
+    let height: Int?
+    let response_format = "b64_json"
+
+    init(_ request: ImageRequest) {
+        prompt = request.prompt
+        model = request.model
+        n = request.n
+        let dimensions = ModelSpec.dimensions(request.size)
+        width = dimensions?.width
+        height = dimensions?.height
     }
 }
 

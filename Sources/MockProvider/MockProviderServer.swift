@@ -114,14 +114,17 @@ public final class MockProviderServer: Sendable {
             return error(400, code: "invalid_request", type: "invalid_request_error", message: "prompt is required")
         }
         let model = azureDeployment ?? json["model"] as? String ?? "dall-e-2"
-        guard Self.knownModels.contains(model) else {
+        // Together AI's form: width and height instead of size, models named owner/name.
+        let width = json["width"] as? Int, height = json["height"] as? Int
+        let together = json["size"] == nil && width != nil && height != nil
+        guard Self.knownModels.contains(model) || (together && model.split(separator: "/").count == 2) else {
             return error(404, code: "model_not_found", type: "invalid_request_error", message: "The model '\(model)' does not exist.")
         }
         if model.hasPrefix("gpt-image"), json["response_format"] != nil {
             return error(400, code: "unknown_parameter", type: "invalid_request_error", message: "Unknown parameter: 'response_format'.")
         }
         let n = json["n"] as? Int ?? 1
-        let size = json["size"] as? String ?? "1024x1024"
+        let size = together ? "\(width ?? 0)x\(height ?? 0)" : json["size"] as? String ?? "1024x1024"
         let quality = json["quality"] as? String ?? "auto"
         let outputFormat = json["output_format"] as? String ?? "png"
         if model.hasPrefix("gpt-image"), !["png", "jpeg", "webp"].contains(outputFormat) {

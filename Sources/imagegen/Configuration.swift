@@ -94,13 +94,15 @@ struct Configuration: Sendable {
         switch text("PROVIDER_DIALECT", "openai") {
         case "openai":
             providerDialect = .openAI
+        case "together":
+            providerDialect = .together
         case "azure":
             guard let azureDeployment else {
                 throw Problem(variable: "AZURE_OPENAI_DEPLOYMENT", message: "PROVIDER_DIALECT=azure needs the deployment's name")
             }
             providerDialect = .azure(deployment: azureDeployment, apiVersion: azureVersion)
         case let other:
-            throw Problem(variable: "PROVIDER_DIALECT", message: "expected openai or azure, got '\(other)'")
+            throw Problem(variable: "PROVIDER_DIALECT", message: "expected openai, azure or together, got '\(other)'")
         }
         let queueName = text("IMAGEGEN_QUEUE", "images")
         guard queueName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {

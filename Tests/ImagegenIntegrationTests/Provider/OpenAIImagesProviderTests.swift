@@ -21,7 +21,7 @@ struct OpenAIImagesProviderTests {
         }, into: &tasks)
         // Azure's base URL is the resource's endpoint, without OpenAI's version path.
         let client = OpenAIImagesProvider(
-            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)" + (dialect == .openAI ? "/v1/" : ""), apiKeys: [clientKey],
+            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)" + (dialect.isAzure ? "" : "/v1/"), apiKeys: [clientKey],
             timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: maxResponseBytes, longestRetryAfterMilliseconds: 30_000,
             dialect: dialect
         )
@@ -112,6 +112,25 @@ struct OpenAIImagesProviderTests {
         #expect(refusal?.code == "content_policy_violation")
         #expect(refusal?.isRetryable == false)
         #expect(refusal?.message.contains("safety system") == true)
+    }
+
+    @Test("Together AI's wire format: width and height instead of size, a model named owner/name, OpenAI's answer")
+    func together() async throws {
+        let (client, stop) = try await provider(FaultPlan(), dialect: .together)
+        defer { stop() }
+        let request = ImageRequest(
+            prompt: "a kite", model: "black-forest-labs/FLUX.1-schnell", size: "768x512", quality: "standard", style: nil, n: 2, endUser: nil
+        )
+        let generation = try await client.generate(request, acceptsResponseFormat: true)
+        #expect(generation.images.count == 2)
+        // The mock drew the size it was sent as width and height.
+        #expect(ImageInspector.inspect(generation.images[0].bytes) == ImageInspector.Image(mediaType: "image/png", width: 768, height: 512))
+        #expect(generation.usage == nil)
+        // OpenAI's form of the same call names no such model.
+        let (openAI, stopOpenAI) = try await provider(FaultPlan())
+        defer { stopOpenAI() }
+        let unknown = await failure { () async throws(ProviderFailure) in try await openAI.generate(request, acceptsResponseFormat: true) }
+        #expect(unknown?.code == "model_not_found")
     }
 
     @Test("a hanging provider is cut off at the client's timeout and is retryable")

@@ -78,7 +78,7 @@ final class RunningSystem: Sendable {
         let mock = MockProviderServer(plan: plan, recordCalls: true)
         let providerPort = try await serve({ mock.makeApplication(host: "127.0.0.1", port: 0, logger: logger, onServerRunning: $0) }, into: &tasks)
         // Azure's base URL is the resource's endpoint, without OpenAI's version path.
-        let providerBaseURL = "http://127.0.0.1:\(providerPort)" + (providerDialect == .openAI ? "/v1" : "")
+        let providerBaseURL = "http://127.0.0.1:\(providerPort)" + (providerDialect.isAzure ? "" : "/v1")
 
         let changes = TaskChangeListener(connectionString: try TestEnvironment.databaseURL(), logger: logger)
         let apiPort = try await serve({

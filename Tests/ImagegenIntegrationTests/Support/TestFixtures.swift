@@ -1,5 +1,6 @@
 import Foundation
 import ImagegenCore
+import ImagegenProvider
 import ImagegenQueue
 import ImagegenStore
 
@@ -54,5 +55,13 @@ extension Database {
             }
         }
         return model
+    }
+}
+
+extension OpenAIImagesProvider.Dialect {
+    /// Azure's base URL is the resource's endpoint; the others include OpenAI's version path.
+    var isAzure: Bool {
+        if case .azure = self { return true }
+        return false
     }
 }

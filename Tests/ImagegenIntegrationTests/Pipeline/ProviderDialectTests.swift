@@ -22,3 +22,21 @@ struct AzureProviderTests {
         #expect(try await system.providerCalls()["a lake in fog"] == 1)
     }
 }
+
+@Suite("A worker whose provider speaks Together AI's wire format")
+struct TogetherProviderTests {
+    @Test("a task for a Together model added as data succeeds at its size, charged its price per image")
+    func taskThroughTogether() async throws {
+        let system = try await RunningSystem.start(providerDialect: .together)
+        defer { Task { await system.stop() } }
+        let model = try await system.database.addModel(prefix: "black-forest-labs/flux", unitPrice: 3_000)
+        let (_, key) = try await system.createUser(name: "together")
+        let taskID = try #require(
+            try await system.submit(key: key, #"{"prompt": "a red kite", "model": "\#(model)", "n": 1}"#).json["task_id"] as? String
+        )
+        let done = try await system.waitForTerminal(taskID: taskID, key: key)
+        #expect(done.json["status"] as? String == "succeeded")
+        #expect(done.json["cost_micro_usd"] as? Int == 3_000)
+        #expect(try await system.providerCalls()["a red kite"] == 1)
+    }
+}
