@@ -1,3 +1,4 @@
+import Foundation
 import ImagegenCore
 
 /// One image the provider generated, already decoded and checked.
@@ -5,6 +6,24 @@ public struct GeneratedImage: Sendable, Equatable {
     public let bytes: [UInt8]
     public let mediaType: String
     public let revisedPrompt: String?
+}
+
+extension GeneratedImage {
+    /// The image a provider sent as base64, checked to be a PNG, JPEG or WebP image.
+    /// - Parameter index: its place in the answer, for the failure's message.
+    init(base64: String?, index: Int, revisedPrompt: String?) throws(ProviderFailure) {
+        guard let base64, let data = Data(base64Encoded: base64) else {
+            throw ProviderFailure(code: "invalid_image", message: "image \(index) is not valid base64", isRetryable: true, providerMayHaveBilled: true)
+        }
+        let bytes = Array(data)
+        guard let image = ImageInspector.inspect(bytes) else {
+            throw ProviderFailure(
+                code: "invalid_image", message: "image \(index) does not decode to a PNG, JPEG or WebP image", isRetryable: true,
+                providerMayHaveBilled: true
+            )
+        }
+        self.init(bytes: bytes, mediaType: image.mediaType, revisedPrompt: revisedPrompt)
+    }
 }
 
 /// What one successful call returned.

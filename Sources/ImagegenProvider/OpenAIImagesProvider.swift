@@ -21,15 +21,10 @@ public struct OpenAIImagesProvider: ImageProvider {
         case together
     }
 
-    private let client: CurlMultiClient
+    private let transport: ProviderTransport
     private let endpoint: String
     private let dialect: Dialect
-    /// Secrets by fingerprint: only this type ever sees a provider key itself.
-    private let secrets: [String: String]
-    public let keyIDs: [String]
-    private let timeoutMilliseconds: Int
-    private let maxResponseBytes: Int
-    private let longestRetryAfterMilliseconds: Int64
+    public var keyIDs: [String] { transport.keyIDs }
 
     /// The most tokens one call may report in any count; more is a broken answer, not a bill.
     static let mostTokens: Int64 = 100_000_000
@@ -43,8 +38,10 @@ public struct OpenAIImagesProvider: ImageProvider {
         client: CurlMultiClient, baseURL: String, apiKeys: [String], timeoutMilliseconds: Int, maxResponseBytes: Int = 64 << 20,
         longestRetryAfterMilliseconds: Int64 = 600_000, dialect: Dialect = .openAI
     ) {
-        precondition(!apiKeys.isEmpty, "the provider needs at least one key")
-        self.client = client
+        self.transport = ProviderTransport(
+            client: client, apiKeys: apiKeys, timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: maxResponseBytes,
+            longestRetryAfterMilliseconds: longestRetryAfterMilliseconds
+        )
         let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         switch dialect {
         case .openAI, .together:
@@ -55,22 +52,10 @@ public struct OpenAIImagesProvider: ImageProvider {
             self.endpoint = base + "/openai/deployments/\(path)/images/generations?api-version=\(version)"
         }
         self.dialect = dialect
-        var secrets: [String: String] = [:]
-        var keyIDs: [String] = []
-        for key in apiKeys where secrets.updateValue(key, forKey: SHA256.fingerprint(key)) == nil {
-            keyIDs.append(SHA256.fingerprint(key))
-        }
-        self.secrets = secrets
-        self.keyIDs = keyIDs
-        self.timeoutMilliseconds = timeoutMilliseconds
-        self.maxResponseBytes = maxResponseBytes
-        self.longestRetryAfterMilliseconds = longestRetryAfterMilliseconds
     }
 
     public func generate(_ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String) async throws(ProviderFailure) -> Generation {
-        guard let apiKey = secrets[keyID] else {
-            throw ProviderFailure(code: "invalid_request", message: "no provider key with id \(keyID)", isRetryable: false)
-        }
+        let apiKey = try transport.secret(keyID)
         let body: [UInt8]
         do {
             body = Array(try dialect == .together
@@ -79,49 +64,16 @@ public struct OpenAIImagesProvider: ImageProvider {
         } catch {
             throw ProviderFailure(code: "invalid_request", message: "cannot encode the request: \(error)", isRetryable: false)
         }
-        let response: CurlResponse
-        do {
-            response = try await client.send(CurlRequest(
-                method: "POST",
-                url: endpoint,
-                headers: [dialect.authorization(apiKey), ("Content-Type", "application/json"), ("Accept", "application/json")],
-                body: body,
-                timeoutMilliseconds: timeoutMilliseconds,
-                maxResponseBytes: maxResponseBytes
-            ))
-        } catch let error as CurlError {
-            switch error.kind {
-            case .timeout:
-                throw ProviderFailure(
-                    code: "provider_timeout", message: "no answer from the provider within \(timeoutMilliseconds) ms", isRetryable: true,
-                    providerMayHaveBilled: error.requestSent
-                )
-            case .connect:
-                throw ProviderFailure(code: "provider_unreachable", message: "cannot connect to the provider: \(error.message)", isRetryable: true)
-            case .tooLarge:
-                // Final: the same request would bring the same answer, and the provider has billed it.
-                throw ProviderFailure(
-                    code: "response_too_large", message: "the provider's answer was larger than \(maxResponseBytes) bytes", isRetryable: false,
-                    providerMayHaveBilled: true
-                )
-            case .transfer:
-                throw ProviderFailure(
-                    code: "provider_connection_error", message: "the connection to the provider failed: \(error.message)",
-                    isRetryable: true, providerMayHaveBilled: error.requestSent
-                )
-            }
-        } catch is CancellationError {
-            throw ProviderFailure.abandoned
-        } catch {
-            throw ProviderFailure(code: "provider_connection_error", message: "\(error)", isRetryable: true)
-        }
+        let response = try await transport.post(
+            endpoint, headers: [dialect.authorization(apiKey), ("Content-Type", "application/json"), ("Accept", "application/json")], body: body
+        )
         guard response.status == 200 else {
             let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(response.body))
             throw ProviderFailure.classify(
                 status: response.status,
                 errorCode: envelope?.error.code,
                 message: envelope?.error.message,
-                retryAfterMilliseconds: RetryAfter.milliseconds(in: response.headers, longest: longestRetryAfterMilliseconds)
+                retryAfterMilliseconds: RetryAfter.milliseconds(in: response.headers, longest: transport.longestRetryAfterMilliseconds)
             )
         }
         return try Self.generation(in: response.body, requested: request.n)
@@ -148,19 +100,7 @@ public struct OpenAIImagesProvider: ImageProvider {
         }
         var images: [GeneratedImage] = []
         for (index, item) in decoded.data.prefix(max(requested, 1)).enumerated() {
-            guard let base64 = item.b64_json, let data = Data(base64Encoded: base64) else {
-                throw ProviderFailure(
-                    code: "invalid_image", message: "image \(index) is not valid base64", isRetryable: true, providerMayHaveBilled: true
-                )
-            }
-            let bytes = Array(data)
-            guard let image = ImageInspector.inspect(bytes) else {
-                throw ProviderFailure(
-                    code: "invalid_image", message: "image \(index) does not decode to a PNG, JPEG or WebP image", isRetryable: true,
-                    providerMayHaveBilled: true
-                )
-            }
-            images.append(GeneratedImage(bytes: bytes, mediaType: image.mediaType, revisedPrompt: item.revised_prompt))
+            images.append(try GeneratedImage(base64: item.b64_json, index: index, revisedPrompt: item.revised_prompt))
         }
         return Generation(images: images, usage: decoded.usage.map(\.tokenUsage))
     }

@@ -66,6 +66,8 @@ public final class MockProviderServer: Sendable {
     ) -> some ApplicationProtocol {
         let router = Router()
         router.post("v1/images/generations") { request, _ in try await self.generate(request, azureDeployment: nil) }
+        // Gemini's generateContent: POST /v1beta/models/{model}:generateContent.
+        router.post("v1beta/models/*") { request, _ in try await self.generateGemini(request) }
         // Azure OpenAI's form of the same call: the deployment names the model.
         router.post("openai/deployments/{deployment}/images/generations") { request, context in
             try await self.generate(request, azureDeployment: context.parameters.get("deployment") ?? "")
@@ -83,6 +85,57 @@ public final class MockProviderServer: Sendable {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
+    }
+
+    /// Gemini's form of a call: the key in `x-goog-api-key`, the model in the path, the prompt
+    /// in `contents`, the image as an `inlineData` part with `usageMetadata`. A safety refusal
+    /// is a 200 with `finishReason: IMAGE_SAFETY`, a rate limit a 429 `RESOURCE_EXHAUSTED`
+    /// with `RetryInfo`; of the other faults, 500 and 503 are served, the rest answer normally.
+    private func generateGemini(_ request: Request) async throws -> Response {
+        func googleError(_ status: Int, _ name: String, _ message: String, details: [[String: Any]] = []) -> Response {
+            let body: [String: Any] = ["error": ["code": status, "message": message, "status": name, "details": details]]
+            return raw(status, String(decoding: (try? JSONSerialization.data(withJSONObject: body)) ?? Data(), as: UTF8.self))
+        }
+        guard let key = request.headers[HTTPField.Name("x-goog-api-key")!], !key.isEmpty, apiKey == nil || key == apiKey else {
+            let reason: [String: Any] = ["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"]
+            return googleError(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", details: [reason])
+        }
+        let call = request.uri.path.split(separator: "/").last.map(String.init) ?? ""
+        let pieces = call.split(separator: ":", maxSplits: 1).map(String.init)
+        guard pieces.count == 2, pieces[1] == "generateContent", pieces[0].hasPrefix("gemini-") else {
+            return googleError(404, "NOT_FOUND", "models/\(pieces.first ?? call) is not found for API version v1beta.")
+        }
+        let body = try await request.body.collect(upTo: 1 << 20)
+        guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+              let contents = json["contents"] as? [[String: Any]], let parts = contents.first?["parts"] as? [[String: Any]],
+              let prompt = parts.first?["text"] as? String else {
+            return googleError(400, "INVALID_ARGUMENT", "contents[0].parts[0].text is required")
+        }
+        let (fault, delay) = decide(prompt: prompt)
+        if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        record(fault?.rawValue ?? "ok", prompt: prompt, served: fault?.isBilled ?? true)
+        count("requests", key: key)
+        switch fault {
+        case .rateLimited:
+            let retry: [String: Any] = ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "\(plan.retryAfterSeconds)s"]
+            return googleError(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).", details: [retry])
+        case .serverError:
+            return googleError(500, "INTERNAL", "An internal error has occurred.")
+        case .overloaded:
+            return googleError(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+        case .contentPolicy, .moderationBlocked:
+            return raw(200, #"{"candidates": [{"content": {"parts": []}, "finishReason": "IMAGE_SAFETY"}], "usageMetadata": {"promptTokenCount": 7}}"#)
+        default:
+            count("images", key: key, by: 1)
+            let image = encodedImage(size: "1024x1024", format: "png")
+            let input = Self.textTokens(in: prompt)
+            return raw(200, """
+                {"candidates": [{"content": {"role": "model", "parts": [{"text": "Here is your image."}, \
+                {"inlineData": {"mimeType": "image/png", "data": "\(image)"}}]}, "finishReason": "STOP"}], \
+                "usageMetadata": {"promptTokenCount": \(input), "candidatesTokenCount": 1290, "totalTokenCount": \(input + 1290), \
+                "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290}]}}
+                """)
+        }
     }
 
     /// - Parameter azureDeployment: the deployment of an Azure-style call (`api-key` header,

@@ -7,6 +7,14 @@ import ImagegenTelemetry
 import ImagegenWorker
 import RedisClient
 
+/// The API a worker's provider endpoint speaks.
+enum ProviderAPI: Equatable {
+    /// OpenAI's Images API, as OpenAI, compatible servers, Azure or Together AI address it.
+    case openAI(OpenAIImagesProvider.Dialect)
+    /// Google's Gemini `generateContent`.
+    case gemini
+}
+
 /// Settings read from environment variables; each has a default that matches
 /// `scripts/dev`, so a local run needs none of them.
 struct Configuration: Sendable {
@@ -18,8 +26,8 @@ struct Configuration: Sendable {
     var openAIBaseURL: String
     /// OPENAI_API_KEY, then the keys of OPENAI_API_KEYS: the pool workers call with.
     var openAIAPIKeys: [String]
-    /// How OPENAI_BASE_URL is addressed: OpenAI's form, or Azure OpenAI's (PROVIDER_DIALECT).
-    var providerDialect: OpenAIImagesProvider.Dialect
+    /// The API OPENAI_BASE_URL speaks (PROVIDER_DIALECT).
+    var providerAPI: ProviderAPI
     var gate: GateSettings
     var providerTimeoutMilliseconds: Int
     /// A provider answer longer than this fails as `response_too_large`.
@@ -89,20 +97,22 @@ struct Configuration: Sendable {
         guard let parsedBase = URL(string: baseURL), ["http", "https"].contains(parsedBase.scheme ?? ""), parsedBase.host != nil else {
             throw Problem(variable: "OPENAI_BASE_URL", message: "expected an http(s) URL such as https://api.openai.com/v1, got '\(baseURL)'")
         }
-        let providerDialect: OpenAIImagesProvider.Dialect
+        let providerAPI: ProviderAPI
         let azureDeployment = value("AZURE_OPENAI_DEPLOYMENT"), azureVersion = text("AZURE_OPENAI_API_VERSION", "2025-04-01-preview")
         switch text("PROVIDER_DIALECT", "openai") {
         case "openai":
-            providerDialect = .openAI
+            providerAPI = .openAI(.openAI)
         case "together":
-            providerDialect = .together
+            providerAPI = .openAI(.together)
         case "azure":
             guard let azureDeployment else {
                 throw Problem(variable: "AZURE_OPENAI_DEPLOYMENT", message: "PROVIDER_DIALECT=azure needs the deployment's name")
             }
-            providerDialect = .azure(deployment: azureDeployment, apiVersion: azureVersion)
+            providerAPI = .openAI(.azure(deployment: azureDeployment, apiVersion: azureVersion))
+        case "gemini":
+            providerAPI = .gemini
         case let other:
-            throw Problem(variable: "PROVIDER_DIALECT", message: "expected openai, azure or together, got '\(other)'")
+            throw Problem(variable: "PROVIDER_DIALECT", message: "expected openai, azure, together or gemini, got '\(other)'")
         }
         let queueName = text("IMAGEGEN_QUEUE", "images")
         guard queueName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
@@ -163,7 +173,7 @@ struct Configuration: Sendable {
             queueName: queueName,
             openAIBaseURL: baseURL,
             openAIAPIKeys: keys,
-            providerDialect: providerDialect,
+            providerAPI: providerAPI,
             gate: gate,
             providerTimeoutMilliseconds: providerTimeoutSeconds * 1000,
             providerMaxResponseBytes: try number("PROVIDER_MAX_RESPONSE_MB", 64, 1...4_096) << 20,

@@ -47,11 +47,20 @@ struct WorkerCommand: AsyncParsableCommand {
                 "Redis maxmemory-policy is \(policy): queue keys may be evicted under memory pressure; set it to noeviction"
             )
         }
-        let provider = OpenAIImagesProvider(
-            client: CurlMultiClient(), baseURL: configuration.openAIBaseURL, apiKeys: configuration.openAIAPIKeys,
-            timeoutMilliseconds: configuration.providerTimeoutMilliseconds, maxResponseBytes: configuration.providerMaxResponseBytes,
-            longestRetryAfterMilliseconds: configuration.providerLongestRetryAfterMilliseconds, dialect: configuration.providerDialect
-        )
+        let provider: any ImageProvider = switch configuration.providerAPI {
+        case .openAI(let dialect):
+            OpenAIImagesProvider(
+                client: CurlMultiClient(), baseURL: configuration.openAIBaseURL, apiKeys: configuration.openAIAPIKeys,
+                timeoutMilliseconds: configuration.providerTimeoutMilliseconds, maxResponseBytes: configuration.providerMaxResponseBytes,
+                longestRetryAfterMilliseconds: configuration.providerLongestRetryAfterMilliseconds, dialect: dialect
+            )
+        case .gemini:
+            GeminiImagesProvider(
+                client: CurlMultiClient(), baseURL: configuration.openAIBaseURL, apiKeys: configuration.openAIAPIKeys,
+                timeoutMilliseconds: configuration.providerTimeoutMilliseconds, maxResponseBytes: configuration.providerMaxResponseBytes,
+                longestRetryAfterMilliseconds: configuration.providerLongestRetryAfterMilliseconds
+            )
+        }
         let gate = runtime.providerGate(keyIDs: provider.keyIDs)
         let leaseMilliseconds = Int64(leaseSeconds) * 1000
         let heartbeatDatabase = Database(connectionString: configuration.databaseURL, connections: 1, logger: runtime.logger)

@@ -21,7 +21,7 @@ struct OpenAIImagesProviderTests {
         }, into: &tasks)
         // Azure's base URL is the resource's endpoint, without OpenAI's version path.
         let client = OpenAIImagesProvider(
-            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)" + (dialect.isAzure ? "" : "/v1/"), apiKeys: [clientKey],
+            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)" + TestProviderAPI.openAI(dialect).versionPath, apiKeys: [clientKey],
             timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: maxResponseBytes, longestRetryAfterMilliseconds: 30_000,
             dialect: dialect
         )
@@ -131,6 +131,51 @@ struct OpenAIImagesProviderTests {
         defer { stopOpenAI() }
         let unknown = await failure { () async throws(ProviderFailure) in try await openAI.generate(request, acceptsResponseFormat: true) }
         #expect(unknown?.code == "model_not_found")
+    }
+
+    @Test("Gemini's generateContent: inlineData is the image, usageMetadata the tokens; IMAGE_SAFETY, RESOURCE_EXHAUSTED and a bad key map to our codes")
+    func gemini() async throws {
+        var tasks: [Task<Void, Never>] = []
+        defer { tasks.forEach { $0.cancel() } }
+        let mock = MockProviderServer(plan: FaultPlan(), apiKey: "goog-key")
+        let port = try await RunningSystem.serve({
+            mock.makeApplication(host: "127.0.0.1", port: 0, logger: TestEnvironment.logger, onServerRunning: $0)
+        }, into: &tasks)
+        func gemini(key: String) -> GeminiImagesProvider {
+            GeminiImagesProvider(
+                client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)/v1beta", apiKeys: [key], timeoutMilliseconds: 5_000,
+                longestRetryAfterMilliseconds: 30_000
+            )
+        }
+        let client = gemini(key: "goog-key")
+        func ask(_ prompt: String, model: String = "gemini-2.5-flash-image", with client: GeminiImagesProvider) async -> Result<Generation, ProviderFailure> {
+            let request = ImageRequest(prompt: prompt, model: model, size: "1024x1024", quality: "standard", style: nil, n: 1, endUser: nil)
+            do {
+                return .success(try await client.generate(request, acceptsResponseFormat: false, keyID: client.keyIDs[0]))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let generation = try await ask("a kite over the sea", with: client).get()
+        #expect(generation.images.count == 1)
+        #expect(generation.images[0].mediaType == "image/png")
+        #expect(generation.usage == TokenUsage(textInputTokens: 5, imageInputTokens: 0, outputTokens: 1290))
+
+        func failure(_ result: Result<Generation, ProviderFailure>) -> ProviderFailure? {
+            if case .failure(let failure) = result { return failure }
+            return nil
+        }
+        let blocked = failure(await ask("a kite [mock:content_policy]", with: client))
+        #expect(blocked?.code == "content_policy_violation")
+        #expect(blocked?.isRetryable == false)
+        let limited = failure(await ask("a kite [mock:429]", with: client))
+        #expect(limited?.code == "rate_limited")
+        #expect(limited?.retryAfterMilliseconds == 1_000)
+        let unavailable = failure(await ask("a kite [mock:503]", with: client))
+        #expect(unavailable?.code == "provider_unavailable")
+        #expect(unavailable?.isRetryable == true)
+        #expect(failure(await ask("a kite", with: gemini(key: "not-the-key")))?.code == "provider_auth_failed")
+        #expect(failure(await ask("a kite", model: "imagen-nope", with: client))?.code == "model_not_found")
     }
 
     @Test("a hanging provider is cut off at the client's timeout and is retryable")

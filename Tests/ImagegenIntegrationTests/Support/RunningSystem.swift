@@ -58,7 +58,7 @@ final class RunningSystem: Sendable {
         worker options: Worker.Options? = .init(concurrency: 8, leaseMilliseconds: 3_000, reconcileInterval: .seconds(1)),
         gate: GateSettings = GateSettings(),
         providerKeys: [String] = ["sk-test"],
-        providerDialect: OpenAIImagesProvider.Dialect = .openAI,
+        provider providerAPI: TestProviderAPI = .openAI(.openAI),
         redisURL: RedisURL? = nil,
         submissionRate: SubmissionRateLimit = .off,
         redisClock: RedisClock = .server,
@@ -77,8 +77,7 @@ final class RunningSystem: Sendable {
 
         let mock = MockProviderServer(plan: plan, recordCalls: true)
         let providerPort = try await serve({ mock.makeApplication(host: "127.0.0.1", port: 0, logger: logger, onServerRunning: $0) }, into: &tasks)
-        // Azure's base URL is the resource's endpoint, without OpenAI's version path.
-        let providerBaseURL = "http://127.0.0.1:\(providerPort)" + (providerDialect.isAzure ? "" : "/v1")
+        let providerBaseURL = "http://127.0.0.1:\(providerPort)" + providerAPI.versionPath
 
         let changes = TaskChangeListener(connectionString: try TestEnvironment.databaseURL(), logger: logger)
         let apiPort = try await serve({
@@ -102,10 +101,18 @@ final class RunningSystem: Sendable {
         }, into: &tasks)
         let client = CurlMultiClient()
         if let options {
-            let provider = OpenAIImagesProvider(
-                client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 60_000,
-                maxResponseBytes: providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000, dialect: providerDialect
-            )
+            let provider: any ImageProvider = switch providerAPI {
+            case .openAI(let dialect):
+                OpenAIImagesProvider(
+                    client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 60_000,
+                    maxResponseBytes: providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000, dialect: dialect
+                )
+            case .gemini:
+                GeminiImagesProvider(
+                    client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 60_000,
+                    maxResponseBytes: providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000
+                )
+            }
             let gate = ProviderGate(endpoint: providerBaseURL, keyIDs: provider.keyIDs, settings: gate, url: redisURL, logger: logger)
             let worker = makeWorker(queue: queue, database: database, provider: provider, gate: gate, backoff: backoff, options: options)
             tasks.append(Task { await worker.run() })
@@ -161,8 +168,14 @@ final class RunningSystem: Sendable {
         try await mockCounts("served")
     }
 
+    /// The mock provider's own address, without any API's version path.
+    private var mockRoot: String {
+        let url = URL(string: providerBaseURL)!
+        return "http://\(url.host!):\(url.port!)"
+    }
+
     private func mockCounts(_ field: String) async throws -> [String: Int] {
-        let base = providerBaseURL.replacingOccurrences(of: "/v1", with: "")
+        let base = mockRoot
         let response = try await client.send(CurlRequest(url: base + "/_mock/calls", timeoutMilliseconds: 10_000))
         let calls = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: [String: Int]] ?? [:]
         return calls.mapValues { $0[field] ?? 0 }
@@ -170,7 +183,7 @@ final class RunningSystem: Sendable {
 
     /// Lets the mock provider answer every call that a `[mock:hold]` prompt holds, now and from now on.
     func releaseHeldCalls() async throws {
-        let base = providerBaseURL.replacingOccurrences(of: "/v1", with: "")
+        let base = mockRoot
         let response = try await client.send(CurlRequest(method: "POST", url: base + "/_mock/release", timeoutMilliseconds: 10_000))
         guard response.status == 200 else { throw TestEnvironment.Missing(description: "the mock did not release its held calls") }
     }

@@ -58,10 +58,18 @@ extension Database {
     }
 }
 
-extension OpenAIImagesProvider.Dialect {
-    /// Azure's base URL is the resource's endpoint; the others include OpenAI's version path.
-    var isAzure: Bool {
-        if case .azure = self { return true }
-        return false
+/// The API the system's provider speaks in a test.
+enum TestProviderAPI {
+    case openAI(OpenAIImagesProvider.Dialect)
+    case gemini
+
+    /// The base URL's path: OpenAI's version path, none for Azure (its base URL is the
+    /// resource's endpoint), Gemini's `v1beta`.
+    var versionPath: String {
+        switch self {
+        case .openAI(.azure): ""
+        case .openAI: "/v1"
+        case .gemini: "/v1beta"
+        }
     }
 }
