@@ -79,12 +79,11 @@ public struct GeminiImagesProvider: ImageProvider {
                 isRetryable: true, providerMayHaveBilled: true
             )
         }
-        let usage = decoded.usageMetadata.map { metadata in
-            TokenUsage(
-                textInputTokens: max(0, min(metadata.promptTokenCount ?? 0, OpenAIImagesProvider.mostTokens)), imageInputTokens: 0,
-                outputTokens: max(0, min(metadata.candidatesTokenCount ?? 0, OpenAIImagesProvider.mostTokens))
-            )
-        }
+        guard let metadata = decoded.usageMetadata else { return Generation(images: images, usage: nil) }
+        try TokenUsage.checkReported([metadata.promptTokenCount, metadata.candidatesTokenCount])
+        let usage = TokenUsage(
+            textInputTokens: metadata.promptTokenCount ?? 0, imageInputTokens: 0, outputTokens: metadata.candidatesTokenCount ?? 0
+        )
         return Generation(images: images, usage: usage)
     }
 }

@@ -26,6 +26,22 @@ extension GeneratedImage {
     }
 }
 
+extension TokenUsage {
+    /// The most tokens one call may report in any count; more is a broken answer, not a bill.
+    static let mostReported: Int64 = 100_000_000
+
+    /// Refuses token counts no call can have used, for every provider alike. Final: a provider
+    /// that bills impossible counts would do it again, and every try is paid.
+    static func checkReported(_ counts: [Int64?]) throws(ProviderFailure) {
+        guard counts.allSatisfy({ ($0 ?? 0) >= 0 && ($0 ?? 0) <= mostReported }) else {
+            throw ProviderFailure(
+                code: "malformed_response", message: "the provider reported token counts outside 0...\(mostReported)", isRetryable: false,
+                providerMayHaveBilled: true
+            )
+        }
+    }
+}
+
 /// What one successful call returned.
 public struct Generation: Sendable, Equatable {
     public let images: [GeneratedImage]

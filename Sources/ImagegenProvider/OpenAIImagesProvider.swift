@@ -26,9 +26,6 @@ public struct OpenAIImagesProvider: ImageProvider {
     private let dialect: Dialect
     public var keyIDs: [String] { transport.keyIDs }
 
-    /// The most tokens one call may report in any count; more is a broken answer, not a bill.
-    static let mostTokens: Int64 = 100_000_000
-
     /// - Parameters:
     ///   - apiKeys: one or more keys for the same endpoint; duplicates count once.
     ///   - maxResponseBytes: a longer answer is cut off and fails as `response_too_large`, so
@@ -89,14 +86,9 @@ public struct OpenAIImagesProvider: ImageProvider {
             throw malformed("the provider's answer is not the Images API's JSON")
         }
         if let usage = decoded.usage {
-            let counts = [usage.input_tokens, usage.output_tokens, usage.input_tokens_details?.text_tokens, usage.input_tokens_details?.image_tokens]
-            guard counts.allSatisfy({ ($0 ?? 0) >= 0 && ($0 ?? 0) <= mostTokens }) else {
-                // Final: a provider that bills impossible token counts would do it again, and every try is paid.
-                throw ProviderFailure(
-                    code: "malformed_response", message: "the provider reported token counts outside 0...\(mostTokens)", isRetryable: false,
-                    providerMayHaveBilled: true
-                )
-            }
+            try TokenUsage.checkReported([
+                usage.input_tokens, usage.output_tokens, usage.input_tokens_details?.text_tokens, usage.input_tokens_details?.image_tokens,
+            ])
         }
         var images: [GeneratedImage] = []
         for (index, item) in decoded.data.prefix(max(requested, 1)).enumerated() {
