@@ -26,7 +26,9 @@ public struct GeminiImagesProvider: ImageProvider {
         base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
     }
 
-    public func generate(_ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String) async throws(ProviderFailure) -> Generation {
+    public func generate(
+        _ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String, progress: @escaping @Sendable (ProviderProgress) async -> Void
+    ) async throws(ProviderFailure) -> Generation {
         let apiKey = try transport.secret(keyID)
         let model = request.model.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? request.model
         let body: [UInt8]
@@ -35,8 +37,8 @@ public struct GeminiImagesProvider: ImageProvider {
         } catch {
             throw ProviderFailure(code: "invalid_request", message: "cannot encode the request: \(error)", isRetryable: false)
         }
-        let response = try await transport.post(
-            "\(base)/models/\(model):generateContent",
+        let response = try await transport.send(
+            "POST", "\(base)/models/\(model):generateContent",
             headers: [("x-goog-api-key", apiKey), ("Content-Type", "application/json"), ("Accept", "application/json")], body: body
         )
         guard response.status == 200 else {

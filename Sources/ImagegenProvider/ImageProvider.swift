@@ -15,7 +15,11 @@ extension GeneratedImage {
         guard let base64, let data = Data(base64Encoded: base64) else {
             throw ProviderFailure(code: "invalid_image", message: "image \(index) is not valid base64", isRetryable: true, providerMayHaveBilled: true)
         }
-        let bytes = Array(data)
+        try self.init(bytes: Array(data), index: index, revisedPrompt: revisedPrompt)
+    }
+
+    /// The bytes of an image a provider made, checked to be a PNG, JPEG or WebP image.
+    init(bytes: [UInt8], index: Int, revisedPrompt: String? = nil) throws(ProviderFailure) {
         guard let image = ImageInspector.inspect(bytes) else {
             throw ProviderFailure(
                 code: "invalid_image", message: "image \(index) does not decode to a PNG, JPEG or WebP image", isRetryable: true,
@@ -54,8 +58,14 @@ public struct Generation: Sendable, Equatable {
     }
 }
 
-/// Generates images for a request. Production talks to any OpenAI-compatible
-/// endpoint; tests point the same client at the project's mock provider.
+/// How far a call has come, as the provider tells it while it works.
+public enum ProviderProgress: Sendable, Equatable {
+    /// The provider's own state of the call, e.g. Replicate's `starting` or `processing`.
+    case status(String)
+}
+
+/// Generates images for a request. Production talks to a provider's API; tests point the
+/// same clients at the project's mock provider.
 public protocol ImageProvider: Sendable {
     /// The ids (fingerprints) of the keys the provider can be called with; the gate picks one per call.
     var keyIDs: [String] { get }
@@ -63,5 +73,16 @@ public protocol ImageProvider: Sendable {
     /// - Parameters:
     ///   - acceptsResponseFormat: whether the model takes `response_format`.
     ///   - keyID: one of `keyIDs`.
-    func generate(_ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String) async throws(ProviderFailure) -> Generation
+    ///   - progress: told each change the provider reports before the call ends; awaited, so
+    ///     changes arrive in order.
+    func generate(
+        _ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String, progress: @escaping @Sendable (ProviderProgress) async -> Void
+    ) async throws(ProviderFailure) -> Generation
+}
+
+extension ImageProvider {
+    /// A call whose progress nobody follows.
+    public func generate(_ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String) async throws(ProviderFailure) -> Generation {
+        try await generate(request, acceptsResponseFormat: acceptsResponseFormat, keyID: keyID, progress: { _ in })
+    }
 }

@@ -51,7 +51,9 @@ public struct OpenAIImagesProvider: ImageProvider {
         self.dialect = dialect
     }
 
-    public func generate(_ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String) async throws(ProviderFailure) -> Generation {
+    public func generate(
+        _ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String, progress: @escaping @Sendable (ProviderProgress) async -> Void
+    ) async throws(ProviderFailure) -> Generation {
         let apiKey = try transport.secret(keyID)
         let body: [UInt8]
         do {
@@ -61,8 +63,9 @@ public struct OpenAIImagesProvider: ImageProvider {
         } catch {
             throw ProviderFailure(code: "invalid_request", message: "cannot encode the request: \(error)", isRetryable: false)
         }
-        let response = try await transport.post(
-            endpoint, headers: [dialect.authorization(apiKey), ("Content-Type", "application/json"), ("Accept", "application/json")], body: body
+        let response = try await transport.send(
+            "POST", endpoint, headers: [dialect.authorization(apiKey), ("Content-Type", "application/json"), ("Accept", "application/json")],
+            body: body
         )
         guard response.status == 200 else {
             let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(response.body))

@@ -3,7 +3,7 @@ import Foundation
 import ImagegenCore
 
 /// What every provider client shares: its keys, held by fingerprint so that only this type
-/// sees a secret, and one POST over libcurl whose transport failures become `ProviderFailure`s
+/// sees a secret, and one request over libcurl whose transport failures become `ProviderFailure`s
 /// the same way for every provider.
 struct ProviderTransport: Sendable {
     private let client: CurlMultiClient
@@ -37,11 +37,11 @@ struct ProviderTransport: Sendable {
         return secret
     }
 
-    /// POSTs `body` and returns the answer, whatever its status.
-    func post(_ url: String, headers: [(String, String)], body: [UInt8]) async throws(ProviderFailure) -> CurlResponse {
+    /// Sends one request and returns the answer, whatever its status.
+    func send(_ method: String, _ url: String, headers: [(String, String)], body: [UInt8] = []) async throws(ProviderFailure) -> CurlResponse {
         do {
             return try await client.send(CurlRequest(
-                method: "POST", url: url, headers: headers, body: body, timeoutMilliseconds: timeoutMilliseconds,
+                method: method, url: url, headers: headers, body: body, timeoutMilliseconds: timeoutMilliseconds,
                 maxResponseBytes: maxResponseBytes
             ))
         } catch let error as CurlError {

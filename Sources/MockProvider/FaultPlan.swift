@@ -30,6 +30,10 @@ public struct FaultPlan: Sendable, Equatable {
         /// test decides how long a call is in flight; gives up after `hangSeconds`.
         case hold
         case quota
+        /// A Replicate prediction that is not done when `Prefer: wait` gives up: it answers
+        /// `starting`, and moves on one state at each `POST /_mock/release` a test makes
+        /// afterwards (`processing`, then `succeeded`), so a test sees every state.
+        case queued
     }
 
     public var latencyMilliseconds: Int = 0
@@ -79,7 +83,7 @@ extension FaultPlan.Fault {
     /// the answer is on the way (cut short, undecodable, hostile). Refusals and errors are free.
     public var isBilled: Bool {
         switch self {
-        case .hold, .extraImages, .fewerImages, .negativeTokens, .hugeBody, .badBase64, .malformed: true
+        case .hold, .queued, .extraImages, .fewerImages, .negativeTokens, .hugeBody, .badBase64, .malformed: true
         default: false
         }
     }

@@ -6,10 +6,12 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// The project's stand-in for the OpenAI Images API, for local runs and tests.
+/// The project's stand-in for the image providers' APIs, for local runs and tests.
 ///
 /// It answers `POST /v1/images/generations` with OpenAI's JSON and valid PNGs of
-/// the requested size, and injects the faults its `FaultPlan` names. `GET /_mock/stats`
+/// the requested size, and injects the faults its `FaultPlan` names. It speaks Azure's,
+/// Together's and Gemini's forms of the call too, and Replicate's predictions
+/// (`MockProviderServer+replicate.swift`). `GET /_mock/stats`
 /// counts requests by outcome; `GET /_mock/keys` counts requests, images served and
 /// refusals per key fingerprint (`during_pause`: calls that came while a `Retry-After` the
 /// mock had sent that key was still running); with `recordCalls`, `GET /_mock/calls` counts calls and
@@ -19,13 +21,13 @@ import Synchronization
 public final class MockProviderServer: Sendable {
     public static let knownModels = ["dall-e-2", "dall-e-3", "gpt-image-1", "gpt-image-2"]
 
-    private let plan: FaultPlan
-    private let apiKey: String?
+    let plan: FaultPlan
+    let apiKey: String?
     private let imageBytes: Int
     private let recordCalls: Bool
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
-    private struct State {
+    struct State {
         var random: SplitMix64
         var callsByPrompt: [String: Int] = [:]
         var outcomes: [String: Int] = [:]
@@ -37,14 +39,17 @@ public final class MockProviderServer: Sendable {
         var pausedUntil: [String: ContinuousClock.Instant] = [:]
         var firstRequest: ContinuousClock.Instant?
         var released = false
+        /// How many times a test posted `/_mock/release`: queued predictions move on one state per release.
+        var releases = 0
+        var predictions: [String: MockPrediction] = [:]
     }
 
-    private struct KeyBucket {
+    struct KeyBucket {
         var tokens: Double
         var refilledAt: ContinuousClock.Instant
     }
 
-    private struct PromptCalls {
+    struct PromptCalls {
         var calls = 0
         var served = 0
     }
@@ -72,11 +77,15 @@ public final class MockProviderServer: Sendable {
         router.post("openai/deployments/{deployment}/images/generations") { request, context in
             try await self.generate(request, azureDeployment: context.parameters.get("deployment") ?? "")
         }
+        addReplicateRoutes(to: router)
         router.get("_mock/stats") { _, _ in self.stats() }
         router.get("_mock/calls") { _, _ in self.calls() }
         router.get("_mock/keys") { _, _ in self.keys() }
         router.post("_mock/release") { _, _ in
-            self.state.withLock { $0.released = true }
+            self.state.withLock { state in
+                state.released = true
+                state.releases += 1
+            }
             return self.raw(200, "{}")
         }
         return Application(
@@ -256,7 +265,7 @@ public final class MockProviderServer: Sendable {
         case .hang:
             try await Task.sleep(for: .seconds(plan.hangSeconds))
             return error(504, code: "timeout", type: "server_error", message: "hung request released")
-        case .badBase64, .hold, .extraImages, .fewerImages, .negativeTokens, nil:
+        case .badBase64, .hold, .queued, .extraImages, .fewerImages, .negativeTokens, nil:
             let image = fault == .badBase64 ? "!!not base64!!" : encodedImage(size: size, format: outputFormat)
             let asked = max(1, min(n, 10))
             let imageCount = fault == .extraImages ? asked + 10 : fault == .fewerImages ? max(1, asked - 1) : asked
@@ -307,7 +316,7 @@ public final class MockProviderServer: Sendable {
     }
 
 
-    private func decide(prompt: String) -> (FaultPlan.Fault?, Int) {
+    func decide(prompt: String) -> (FaultPlan.Fault?, Int) {
         state.withLock { state in
             let call = (state.callsByPrompt[prompt] ?? 0) + 1
             if prompt.contains("[mock:") { state.callsByPrompt[prompt] = call }
@@ -366,7 +375,7 @@ public final class MockProviderServer: Sendable {
         }
     }
 
-    private func count(_ what: String, key: String, by amount: Int = 1) {
+    func count(_ what: String, key: String, by amount: Int = 1) {
         state.withLock { $0.keyCounts[SHA256.fingerprint(key), default: [:]][what, default: 0] += amount }
     }
 
@@ -376,7 +385,7 @@ public final class MockProviderServer: Sendable {
     }
 
     /// The image in base64: a PNG of the requested size, or the fixed JPEG or WebP.
-    private func encodedImage(size: String, format: String) -> String {
+    func encodedImage(size: String, format: String) -> String {
         switch format {
         case "jpeg": return FixedImages.jpeg
         case "webp": return FixedImages.webp
@@ -392,7 +401,7 @@ public final class MockProviderServer: Sendable {
         }
     }
 
-    private func record(_ outcome: String, prompt: String, served: Bool) {
+    func record(_ outcome: String, prompt: String, served: Bool) {
         state.withLock { state in
             state.outcomes[outcome, default: 0] += 1
             guard recordCalls else { return }
@@ -418,7 +427,7 @@ public final class MockProviderServer: Sendable {
         return raw(status, String(decoding: (try? JSONSerialization.data(withJSONObject: body)) ?? Data(), as: UTF8.self))
     }
 
-    private func raw(_ status: Int, _ text: String) -> Response {
+    func raw(_ status: Int, _ text: String) -> Response {
         Response(
             status: HTTPResponse.Status(code: status),
             headers: [.contentType: "application/json"],
