@@ -127,7 +127,10 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "ImagegenCoreTests", dependencies: ["ImagegenCore", "ImagegenProvider", "MockProvider", "RedisClient"]),
+        .testTarget(
+            name: "ImagegenCoreTests",
+            dependencies: ["ImagegenCore", "ImagegenProvider", "ImagegenProviderGate", "ImagegenWorker", "MockProvider", "RedisClient"]
+        ),
         .testTarget(
             name: "ImagegenIntegrationTests",
             dependencies: [

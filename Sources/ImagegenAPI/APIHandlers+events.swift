@@ -4,7 +4,9 @@ import ImagegenStore
 import OpenAPIRuntime
 
 extension APIHandlers {
-    /// Server-Sent Events: one `status` event now and one at every change, until the task ends.
+    /// Server-Sent Events: one `status` event now and one at every change of status, attempt or
+    /// cancel request, and a `progress` event when only the provider's progress or the route
+    /// changed, until the task ends.
     func streamTaskEvents(_ input: Operations.StreamTaskEvents.Input) async throws -> Operations.StreamTaskEvents.Output {
         let userID = try AuthenticatedUser.required()
         let taskID = try Self.taskID(input.path.id)
@@ -32,6 +34,7 @@ extension APIHandlers {
 private actor TaskEventStream {
     private var current: TaskSnapshot
     private var sent: (status: TaskStatus, attempts: Int, cancelRequested: Bool)?
+    private var sentProgress: (progress: String?, provider: String?)?
     private var lastChange = ContinuousClock.now
     private var finished = false
     private let userID: UUID
@@ -58,11 +61,18 @@ private actor TaskEventStream {
     /// or nil once the task ended or nothing changed for the idle timeout.
     func next() async throws -> ArraySlice<UInt8>? {
         while !finished {
+            let progress = (current.progress, current.provider)
             if sent.map({ $0 != (current.status, current.attempts, current.cancelRequested) }) ?? true {
                 sent = (current.status, current.attempts, current.cancelRequested)
+                sentProgress = progress
                 lastChange = ContinuousClock.now
                 finished = current.status.isTerminal
                 return try ServerSentEvent.status(Components.Schemas.Task(current))
+            }
+            if let sentProgress, sentProgress != progress {
+                self.sentProgress = progress
+                lastChange = ContinuousClock.now
+                return try ServerSentEvent.progress(Components.Schemas.Task(current))
             }
             let idleLeft = idleTimeout - (ContinuousClock.now - lastChange)
             guard idleLeft > .zero else { return nil }

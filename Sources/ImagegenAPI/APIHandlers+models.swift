@@ -50,6 +50,8 @@ struct ModelBody: Codable, Hashable, Sendable {
     let retires_on: Nullable<String>
     let replacement: Nullable<String>
     let kept_available: Bool
+    let providers: [String]
+    let tier: Nullable<String>
 
     init(_ model: ModelSpec, in catalog: ModelCatalog) {
         name = model.name
@@ -60,6 +62,8 @@ struct ModelBody: Codable, Hashable, Sendable {
         retires_on = Nullable(model.retirement?.day)
         replacement = Nullable(model.retirement?.replacement)
         kept_available = model.keptAvailable && model.retirement?.hasBegun == true
+        providers = model.routes.map(\.provider)
+        tier = Nullable(model.tier)
         max_images = model.maxImages
         max_prompt_characters = model.maxPromptCharacters
         sizes = model.sizes

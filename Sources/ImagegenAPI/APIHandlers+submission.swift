@@ -11,7 +11,7 @@ extension APIHandlers {
     func generateImages(_ input: Operations.GenerateImages.Input) async throws -> Operations.GenerateImages.Output {
         let userID = try AuthenticatedUser.required()
         let body = switch input.body { case .json(let body): body }
-        let (imageRequest, price) = try await priced(body)
+        let (imageRequest, price, catalog) = try await priced(body)
         let idempotencyKey = try input.headers.idempotencyKey.map { key in
             guard (1...Self.maxIdempotencyKeyLength).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) else {
                 throw APIError(
@@ -28,13 +28,14 @@ extension APIHandlers {
             throw refusal
         }
         let submission = try await tasks.create(
-            userID: userID, request: imageRequest, unitPrice: price.unit, maxAttempts: backoff.maxAttempts, queue: queue.name,
-            idempotencyKey: idempotencyKey, deadline: taskDeadline
+            userID: userID, request: imageRequest, unitPrice: price.unit,
+            routes: catalog.routes(for: imageRequest, price: price, fallback: true), maxAttempts: backoff.maxAttempts,
+            queue: queue.name, idempotencyKey: idempotencyKey, deadline: taskDeadline
         )
-        guard case .created(let taskID) = submission else { return try accepted(submission) }
+        guard case .created(let taskID, let routes) = submission else { return try accepted(submission) }
         let entry = QueueEntry(
             taskID: taskID, attempt: 0, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000),
-            images: imageRequest.n
+            images: imageRequest.n, providers: routes.map(\.provider)
         )
         do {
             try await queue.enqueue(entry)
@@ -50,15 +51,15 @@ extension APIHandlers {
     func estimateImages(_ input: Operations.EstimateImages.Input) async throws -> Operations.EstimateImages.Output {
         let userID = try AuthenticatedUser.required()
         let body = switch input.body { case .json(let body): body }
-        let (imageRequest, price) = try await priced(body)
+        let (imageRequest, price, _) = try await priced(body)
         let cost = price.reservation(for: imageRequest)
         let refusal = try await limitRefusal(userID: userID, cost: cost, images: imageRequest.n)
         return .ok(.init(body: .json(EstimateBody(request: imageRequest, cost: cost, refusal: refusal))))
     }
 
-    /// The validated request and its price, or the 422 that names the wrong field. The body
-    /// is known to be strict JSON by now (`JSONBodyMiddleware`).
-    private func priced(_ submitted: SubmittedImageRequest) async throws -> (ImageRequest, TaskPrice) {
+    /// The validated request, its price and the catalog that priced it, or the 422 that names
+    /// the wrong field. The body is known to be strict JSON by now (`JSONBodyMiddleware`).
+    private func priced(_ submitted: SubmittedImageRequest) async throws -> (ImageRequest, TaskPrice, ModelCatalog) {
         let catalog = try await catalog.catalog()
         let imageRequest: ImageRequest
         do {
@@ -73,7 +74,7 @@ extension APIHandlers {
                 field: "size"
             )
         }
-        return (imageRequest, price)
+        return (imageRequest, price, catalog)
     }
 
     /// The 202 for a submission: a new task, a replay of the one an idempotency key stands
@@ -81,7 +82,7 @@ extension APIHandlers {
     private func accepted(_ submission: Submission) throws -> Operations.GenerateImages.Output {
         let (taskID, status, replayed): (UUID, TaskStatus, Bool)
         switch submission {
-        case .created(let id):
+        case .created(let id, _):
             (taskID, status, replayed) = (id, .queued, false)
         case .replayed(let id, let earlierStatus):
             (taskID, status, replayed) = (id, earlierStatus, true)

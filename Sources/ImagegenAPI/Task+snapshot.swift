@@ -26,7 +26,9 @@ extension Components.Schemas.Task {
             costUsd: snapshot.cost?.usd,
             costMicroUsd: snapshot.cost.map { Int($0.value) },
             imageUrls: Self.hasImages(snapshot) ? (0..<snapshot.imageCount).map { Self.imageURL(taskID: id, position: $0) } : nil,
-            imagesPurgedAt: snapshot.imagesPurgedAt.map(Self.date)
+            imagesPurgedAt: snapshot.imagesPurgedAt.map(Self.date),
+            provider: snapshot.provider,
+            progress: snapshot.status == .running ? snapshot.progress : nil
         )
     }
 

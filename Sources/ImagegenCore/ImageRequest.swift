@@ -12,10 +12,13 @@ public struct ImageRequest: Sendable, Equatable, Codable {
     public var endUser: String?
     /// The gpt-image fields the request gave; nil when it gave none.
     public var options: ImageOptions?
+    /// Whether the task may move to another route of its tier when its own is down; nil
+    /// leaves it to the user's default.
+    public var fallback: Bool?
 
     public init(
         prompt: String, model: String, size: String, quality: String, style: String?, n: Int, endUser: String?,
-        options: ImageOptions? = nil
+        options: ImageOptions? = nil, fallback: Bool? = nil
     ) {
         self.prompt = prompt
         self.model = model
@@ -25,6 +28,7 @@ public struct ImageRequest: Sendable, Equatable, Codable {
         self.n = n
         self.endUser = endUser
         self.options = options
+        self.fallback = fallback
     }
 
     /// The media type the images come back in: the requested `output_format`, PNG otherwise.

@@ -2,6 +2,7 @@
 public struct ImageRequestValidator: Sendable {
     public static let fields: Set<String> = [
         "prompt", "model", "size", "quality", "style", "n", "user", "background", "output_format", "output_compression", "moderation",
+        "fallback",
     ]
     static let maxEndUserLength = 256
 
@@ -73,10 +74,34 @@ public struct ImageRequestValidator: Sendable {
             }
             endUser = user
         }
+        var fallback: Bool?
+        if let fallbackValue = object["fallback"], fallbackValue != .null {
+            guard case .bool(let given) = fallbackValue else {
+                throw ValidationError(code: "invalid_type", field: "fallback", message: "fallback must be true or false")
+            }
+            fallback = given
+        }
         return ImageRequest(
             prompt: prompt, model: model.name, size: size, quality: quality, style: style, n: n, endUser: endUser,
-            options: try options(object, model: model)
+            options: try options(object, model: model), fallback: fallback
         )
+    }
+
+    /// The request as `model` would run it, when that model takes it exactly as it is (the
+    /// same size, quality and count, no field it lacks): checked by the same rules as a
+    /// submission, so fallback never sends a provider what a request for its model could not.
+    public func request(_ request: ImageRequest, on model: String) -> ImageRequest? {
+        var body: [String: JSONValue] = [
+            "prompt": .string(request.prompt), "model": .string(model), "size": .string(request.size),
+            "quality": .string(request.quality), "n": .integer(Int64(request.n)),
+        ]
+        body["style"] = request.style.map { .string($0) }
+        body["user"] = request.endUser.map { .string($0) }
+        body["background"] = request.options?.background.map { .string($0) }
+        body["output_format"] = request.options?.outputFormat.map { .string($0) }
+        body["output_compression"] = request.options?.outputCompression.map { .integer(Int64($0)) }
+        body["moderation"] = request.options?.moderation.map { .string($0) }
+        return try? validate(.object(body))
     }
 
     /// The gpt-image fields the request gave, each checked against the values the model takes.

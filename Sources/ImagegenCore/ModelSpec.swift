@@ -25,6 +25,11 @@ public struct ModelSpec: Sendable, Equatable {
     /// Output tokens of one 1024x1024 image by quality, for token-billed models: what a size
     /// without a price row reserves, scaled by its area.
     public var outputTokensPerSquare: [String: Int]
+    /// The providers that serve the model, in the order tasks try them; empty when the
+    /// deployment's default provider serves it.
+    public var routes: [ModelRoute]
+    /// Models of one tier make images of comparable quality: fallback may move a task between them.
+    public var tier: String?
 
     /// Whether a request for the model is refused: its retirement day has come and nobody keeps it.
     public var isRetired: Bool { retirement?.hasBegun == true && !keptAvailable }
@@ -33,7 +38,8 @@ public struct ModelSpec: Sendable, Equatable {
         name: String, maxPromptCharacters: Int, maxImages: Int, sizes: [String], qualities: [String],
         styles: [String], defaultSize: String, defaultQuality: String, acceptsResponseFormat: Bool,
         retirement: Retirement? = nil, keptAvailable: Bool = false, outputFormats: [String] = [], backgrounds: [String] = [],
-        moderations: [String] = [], sizeRule: SizeRule? = nil, outputTokensPerSquare: [String: Int] = [:]
+        moderations: [String] = [], sizeRule: SizeRule? = nil, outputTokensPerSquare: [String: Int] = [:], routes: [ModelRoute] = [],
+        tier: String? = nil
     ) {
         self.name = name
         self.maxPromptCharacters = maxPromptCharacters
@@ -51,6 +57,8 @@ public struct ModelSpec: Sendable, Equatable {
         self.moderations = moderations
         self.sizeRule = sizeRule
         self.outputTokensPerSquare = outputTokensPerSquare
+        self.routes = routes
+        self.tier = tier
     }
 
     /// Whether the model takes `size`: one of its sizes, or a WxH within its rule.

@@ -13,13 +13,19 @@ public struct QueueEntry: Sendable, Equatable, Codable {
     /// How many images the task asks for, so the worker can wait for the provider's rate
     /// limit before it starts an attempt. Entries enqueued before this existed lack it.
     var images: Int?
+    /// The providers of the task's routes, the one it runs on first; nil in a list for the
+    /// worker's default provider. The worker picks a route before the gate, so before it
+    /// reads the task. Entries made from the task's row alone (the reconciler's, a retry's)
+    /// lack them, and the worker reads them from the task.
+    public var providers: [String?]?
 
-    public init(taskID: UUID, attempt: Int, backoff: BackoffPolicy, runAtMilliseconds: Int64, images: Int) {
+    public init(taskID: UUID, attempt: Int, backoff: BackoffPolicy, runAtMilliseconds: Int64, images: Int, providers: [String?]? = nil) {
         self.taskID = taskID
         self.attempt = attempt
         self.backoff = backoff
         self.runAtMilliseconds = runAtMilliseconds
         self.images = images
+        self.providers = providers
     }
 
     /// The images to wait for at the provider's rate limit; one when the entry predates the count.

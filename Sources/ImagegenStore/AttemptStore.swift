@@ -52,19 +52,41 @@ public struct AttemptStore: Sendable {
     /// Each attempt's price and images are reserved against its user's limits in the same
     /// transaction; one that would pass a limit fails as `spend_limit_exceeded` or
     /// `image_limit_exceeded` and is never sent to the provider (`SpendAdmission`).
-    public func beginAttempts(_ taskIDs: [UUID]) async throws -> [UUID: TaskAttempt] {
-        guard !taskIDs.isEmpty else { return [:] }
+    ///
+    /// A start that names a route first moves its task there (`tasks.routes`, fixed at
+    /// submission): its model, provider and unit price become the route's, so the reservation
+    /// below is made at the route's price. Only a task waiting to run moves.
+    public func beginAttempts(_ starts: [AttemptStart]) async throws -> [UUID: TaskAttempt] {
+        guard !starts.isEmpty else { return [:] }
+        let taskIDs = starts.map(\.taskID)
+        let moves = starts.filter { $0.route != nil }
         let periods = spend.periods(at: now())
         let defaults = spend.defaults
         let takeoverMilliseconds = takeoverAfter.milliseconds
         return try await database.transaction { connection in
+            if !moves.isEmpty {
+                try connection.query(
+                    """
+                    UPDATE tasks t
+                    SET model = t.routes -> m.position ->> 'model', provider = t.routes -> m.position ->> 'provider',
+                        provider_model = t.routes -> m.position ->> 'provider_model',
+                        unit_price_micro_usd = (t.routes -> m.position ->> 'unit_price_micro_usd')::bigint
+                    FROM unnest($1::uuid[], $2::int[]) AS m (id, position)
+                    WHERE t.id = m.id AND t.status IN ('queued', 'retrying') AND t.routes -> m.position IS NOT NULL
+                    """,
+                    [
+                        .text("{" + moves.map(\.taskID.uuidString).joined(separator: ",") + "}"),
+                        .text("{" + moves.map { String($0.route ?? 0) }.joined(separator: ",") + "}"),
+                    ]
+                )
+            }
             let rows = try connection.query(
                 """
                 SELECT t.id, t.status, t.attempts, t.max_attempts, t.cancel_requested_at IS NOT NULL AS cancel_requested,
                        coalesce(t.heartbeat_at > now() - $2::bigint * interval '1 millisecond', false) AS heartbeat_fresh,
                        coalesce(t.deadline_at < now(), false) AS overdue, t.started_at IS NULL AS never_started,
                        t.user_id, t.prompt, t.model, t.size, t.quality, t.style, t.n, t.end_user, t.image_options::text AS image_options,
-                       t.unit_price_micro_usd,
+                       t.unit_price_micro_usd, t.provider, t.provider_model,
                        coalesce(m.accepts_response_format, true) AS accepts_response_format,
                        r.output_micro_usd_per_million IS NOT NULL AS billed_by_tokens, r.*, \(UserLimits.columns)
                 FROM tasks t
@@ -123,7 +145,30 @@ public struct AttemptStore: Sendable {
     }
 
     public func beginAttempt(taskID: UUID) async throws -> TaskAttempt? {
-        try await beginAttempts([taskID])[taskID]
+        try await beginAttempts([AttemptStart(taskID: taskID)])[taskID]
+    }
+
+    /// The providers of a task's routes, its own first (nil for the worker's default
+    /// provider); nil when the task does not exist. For queue entries that do not carry them.
+    public func providers(of taskID: UUID) async throws -> [String?]? {
+        try await database.run { connection in
+            guard let row = try connection.query(
+                "SELECT coalesce(routes, '[{}]'::jsonb)::text AS routes FROM tasks WHERE id = $1", [.text(taskID.uuidString)]
+            ).first else { return nil }
+            struct Route: Decodable { let provider: String? }
+            return try JSONDecoder().decode([Route].self, from: Data(try row.string("routes").utf8)).map(\.provider)
+        }
+    }
+
+    /// Records how far the provider says the attempt has come; a change of a newer attempt
+    /// or of an ended task is ignored. Listeners of the task hear of it.
+    public func recordProgress(_ attempt: TaskAttempt, _ progress: String) async throws {
+        try await database.run { connection in
+            try connection.query(
+                "UPDATE tasks SET progress = $3, updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'running'",
+                [.text(attempt.taskID.uuidString), .int(attempt.attempt), .text(progress)]
+            )
+        }
     }
 
     /// Records how each attempt ended (`TaskLifecycle.finish`): the images, the charge, the
@@ -149,7 +194,9 @@ public struct AttemptStore: Sendable {
                 ])
             }
             var images = ParameterRows(types: ["uuid", "int", "text", "bytea", "text"])
-            var charges = ParameterRows(types: ["uuid", "uuid", "int", "bigint", "int", "text", "text", "text", "bigint", "bigint", "bigint"])
+            var charges = ParameterRows(
+                types: ["uuid", "uuid", "int", "bigint", "int", "text", "text", "text", "bigint", "bigint", "bigint", "text"]
+            )
             for finish in finished {
                 let id = PostgresValue.text(finish.attempt.taskID.uuidString)
                 for (position, image) in finish.images.enumerated() {
@@ -163,7 +210,7 @@ public struct AttemptStore: Sendable {
                     .text(attempt.taskID.uuidString), .text(attempt.userID.uuidString), .int(attempt.attempt), .int(cost.value), .int(count),
                     .text(attempt.request.model), .text(attempt.request.size), .text(attempt.request.quality),
                     usage.map { .int($0.textInputTokens) } ?? .null, usage.map { .int($0.imageInputTokens) } ?? .null,
-                    usage.map { .int($0.outputTokens) } ?? .null,
+                    usage.map { .int($0.outputTokens) } ?? .null, .optional(attempt.provider),
                 ])
             }
             let statement = ParameterRows.layout([decisions, images, charges])
@@ -188,9 +235,9 @@ public struct AttemptStore: Sendable {
                     JOIN moved m ON m.id = i.task_id AND m.status = 'succeeded'
                 ), charged AS (
                     INSERT INTO charges (task_id, user_id, attempt, amount_micro_usd, images, model, size, quality,
-                                         text_input_tokens, image_input_tokens, output_tokens)
+                                         text_input_tokens, image_input_tokens, output_tokens, provider)
                     SELECT c.* FROM (\(statement.values[2])) AS c (task_id, user_id, attempt, amount, images, model, size, quality, text_tokens,
-                                                              image_tokens, output_tokens)
+                                                              image_tokens, output_tokens, provider)
                     JOIN moved m ON m.id = c.task_id
                     ON CONFLICT (task_id) DO NOTHING
                 ), resolved AS (
@@ -268,7 +315,8 @@ public struct AttemptStore: Sendable {
         let userID = UUID(uuidString: try row.string("user_id"))!
         return TaskAttempt(
             taskID: taskID, userID: userID, request: request, attempt: number, maxAttempts: maxAttempts, price: price,
-            acceptsResponseFormat: try row.bool("accepts_response_format"),
+            acceptsResponseFormat: try row.bool("accepts_response_format"), provider: try row.optionalString("provider"),
+            providerModel: try row.optionalString("provider_model"),
             reservation: SpendReservation(userID: userID, amount: price.reservation(for: request), images: request.n, periods: periods)
         )
     }
@@ -345,7 +393,7 @@ private struct StartPlan {
                 FROM e WHERE t.id = e.id
             ), started AS (
                 UPDATE tasks t SET status = 'running', attempts = s.attempt, started_at = coalesce(t.started_at, now()),
-                                   heartbeat_at = now(), next_attempt_at = NULL, updated_at = now()
+                                   heartbeat_at = now(), next_attempt_at = NULL, progress = NULL, updated_at = now()
                 FROM s WHERE t.id = s.id
             ), unsettled AS (
                 UPDATE reservations r SET state = 'unsettled', resolved_at = now()

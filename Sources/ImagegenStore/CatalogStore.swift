@@ -12,7 +12,7 @@ public struct CatalogStore: Sendable {
 
     /// - Parameter keptModels: models this deployment keeps available past their retirement (KEEP_MODELS).
     public func load(defaultModel: String, keptModels: Set<String> = []) async throws -> ModelCatalog {
-        let (modelRows, priceRows, tokenRows) = try await database.run { connection in
+        let (modelRows, priceRows, tokenRows, routeRows) = try await database.run { connection in
             let models = try connection.query("""
                 SELECT name, max_prompt_characters, max_images, array_to_string(sizes, ',') AS sizes,
                        array_to_string(qualities, ',') AS qualities, array_to_string(styles, ',') AS styles,
@@ -21,7 +21,7 @@ public struct CatalogStore: Sendable {
                        array_to_string(moderations, ',') AS moderations, size_step, max_side, max_pixels,
                        coalesce(output_tokens::text, '{}') AS output_tokens,
                        to_char(retires_on, 'YYYY-MM-DD') AS retires_on,
-                       coalesce(retires_on <= (now() AT TIME ZONE 'UTC')::date, false) AS retired
+                       coalesce(retires_on <= (now() AT TIME ZONE 'UTC')::date, false) AS retired, tier
                 FROM models WHERE enabled
                 """)
             let prices = try connection.query("""
@@ -34,7 +34,14 @@ public struct CatalogStore: Sendable {
                 FROM token_prices WHERE effective_from <= now()
                 ORDER BY model, effective_from DESC
                 """)
-            return (models, prices, tokenRates)
+            let routes = try connection.query("SELECT model, provider, provider_model FROM model_routes ORDER BY model, position")
+            return (models, prices, tokenRates, routes)
+        }
+        var routes: [String: [ModelRoute]] = [:]
+        for row in routeRows.map({ $0 }) {
+            routes[try row.string("model"), default: []].append(
+                ModelRoute(provider: try row.string("provider"), providerModel: try row.optionalString("provider_model"))
+            )
         }
         let models = try modelRows.map { row in
             ModelSpec(
@@ -57,7 +64,8 @@ public struct CatalogStore: Sendable {
                 sizeRule: try row.optionalInt("size_step").map { step in
                     SizeRule(step: Int(step), maxSide: Int(try row.int("max_side")), maxPixels: Int(try row.int("max_pixels")))
                 },
-                outputTokensPerSquare: (try? JSONDecoder().decode([String: Int].self, from: Data(try row.string("output_tokens").utf8))) ?? [:]
+                outputTokensPerSquare: (try? JSONDecoder().decode([String: Int].self, from: Data(try row.string("output_tokens").utf8))) ?? [:],
+                routes: routes[try row.string("name")] ?? [], tier: try row.optionalString("tier")
             )
         }
         var prices: [PriceKey: MicroDollars] = [:]
@@ -124,6 +132,69 @@ extension CatalogStore {
             ).affectedRows == 1
         }
     }
+}
+
+extension CatalogStore {
+    /// Adds `name` with the rules of `template` (sizes, qualities, fields, prompt length, n),
+    /// in `tier`, without routes or prices: the deployment's default provider serves it until
+    /// routes are set, and requests for it are refused until it has a price.
+    public func addModel(_ name: String, like template: String, tier: String?) async throws -> ModelAddition {
+        try await database.transaction { connection in
+            guard try connection.query("SELECT 1 FROM models WHERE name = $1", [.text(template)]).first != nil else { return .unknownTemplate }
+            let added = try connection.query(
+                """
+                INSERT INTO models (name, max_prompt_characters, max_images, sizes, qualities, styles, default_size, default_quality,
+                                    accepts_response_format, output_formats, backgrounds, moderations, size_step, max_side, max_pixels,
+                                    output_tokens, tier)
+                SELECT $1, max_prompt_characters, max_images, sizes, qualities, styles, default_size, default_quality,
+                       accepts_response_format, output_formats, backgrounds, moderations, size_step, max_side, max_pixels, output_tokens, $3
+                FROM models WHERE name = $2
+                ON CONFLICT (name) DO NOTHING
+                """,
+                [.text(name), .text(template), .optional(tier)]
+            )
+            return added.affectedRows == 1 ? .added : .exists
+        }
+    }
+
+    /// Replaces the model's routes with `routes`, tried in that order; none leaves the model to
+    /// the deployment's default provider. Returns false when there is no such model.
+    public func setRoutes(model: String, _ routes: [ModelRoute]) async throws -> Bool {
+        try await database.transaction { connection in
+            guard try connection.query("SELECT 1 FROM models WHERE name = $1 FOR UPDATE", [.text(model)]).first != nil else { return false }
+            try connection.query("DELETE FROM model_routes WHERE model = $1", [.text(model)])
+            for (index, route) in routes.enumerated() {
+                try connection.query(
+                    "INSERT INTO model_routes (model, provider, provider_model, position) VALUES ($1, $2, $3, $4)",
+                    [.text(model), .text(route.provider), .optional(route.providerModel), .int(index + 1)]
+                )
+            }
+            return true
+        }
+    }
+
+    /// Puts the model in `tier` (nil: none, so fallback only uses its own routes). Returns false when there is no such model.
+    public func setTier(model: String, _ tier: String?) async throws -> Bool {
+        try await database.run { connection in
+            try connection.query("UPDATE models SET tier = $2 WHERE name = $1", [.text(model), .optional(tier)]).affectedRows == 1
+        }
+    }
+
+    /// Lets requests name the model, or stops them. Returns false when there is no such model.
+    public func setEnabled(model: String, _ enabled: Bool) async throws -> Bool {
+        try await database.run { connection in
+            try connection.query(
+                "UPDATE models SET enabled = $2 WHERE name = $1", [.text(model), .text(enabled ? "true" : "false")]
+            ).affectedRows == 1
+        }
+    }
+}
+
+/// What `addModel` did.
+public enum ModelAddition: Sendable, Equatable {
+    case added
+    case exists
+    case unknownTemplate
 }
 
 public enum PriceChange: Sendable, Equatable {

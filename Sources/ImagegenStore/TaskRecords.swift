@@ -11,8 +11,24 @@ public struct TaskAttempt: Sendable {
     public let maxAttempts: Int
     public let price: TaskPrice
     public let acceptsResponseFormat: Bool
+    /// The route the attempt runs on: its provider (nil for the worker's default) and the
+    /// model's name there, when it differs.
+    public let provider: String?
+    public let providerModel: String?
     /// What the attempt holds against its user's limits until it ends.
     public let reservation: SpendReservation
+}
+
+/// A task whose next attempt a worker starts, and the route it moves to first, if any: a
+/// position in the task's routes.
+public struct AttemptStart: Sendable, Hashable {
+    public let taskID: UUID
+    public let route: Int?
+
+    public init(taskID: UUID, route: Int? = nil) {
+        self.taskID = taskID
+        self.route = route
+    }
 }
 
 /// An image as stored: decoded bytes, not base64.
@@ -53,6 +69,10 @@ public struct TaskSnapshot: Sendable {
     public let imageCount: Int
     /// When retention deleted the task's images, if it did.
     public let imagesPurgedAt: String?
+    /// The provider the task runs (or last ran) on; nil for the deployment's default provider.
+    public let provider: String?
+    /// How far the running attempt has come, in the provider's words.
+    public let progress: String?
 }
 
 /// A stored image without its bytes: what an answer needs to stream them a slice at a time.
@@ -117,7 +137,8 @@ public struct IdempotencyKey: Sendable {
 
 /// What submitting a task did.
 public enum Submission: Sendable, Equatable {
-    case created(UUID)
+    /// A new task, with the routes it may run on, its own first.
+    case created(UUID, routes: [TaskRoute])
     /// The same request came with the same idempotency key before: this is its task.
     case replayed(UUID, TaskStatus)
     /// The idempotency key was used for a different request, whose task this is.

@@ -21,33 +21,44 @@ public struct TaskStore: Sendable {
     /// With an idempotency key, a repeat of the same request returns the first task
     /// instead, and a different request under the same key is refused.
     ///
-    /// - Parameter deadline: an attempt that has not started this long after submission
-    ///   never will: the task fails as `expired`, uncharged.
+    /// - Parameters:
+    ///   - routes: the task's own route, then the routes it may fall back to: only the first
+    ///     is kept unless the request, or else the user's default, allows fallback.
+    ///   - deadline: an attempt that has not started this long after submission never will:
+    ///     the task fails as `expired`, uncharged.
     public func create(
-        userID: UUID, request: ImageRequest, unitPrice: MicroDollars, maxAttempts: Int, queue: String,
+        userID: UUID, request: ImageRequest, unitPrice: MicroDollars, routes: [TaskRoute], maxAttempts: Int, queue: String,
         idempotencyKey: IdempotencyKey? = nil, deadline: Duration = TaskStore.defaultDeadline
     ) async throws -> Submission {
         let taskID = UUID()
-        @Sendable func insert(on connection: PostgresConnection) throws {
-            try connection.query(
+        let encoder = JSONEncoder()
+        let own = String(decoding: try encoder.encode(Array(routes.prefix(1))), as: UTF8.self)
+        let all = String(decoding: try encoder.encode(routes), as: UTF8.self)
+        @Sendable func insert(on connection: PostgresConnection) throws -> Submission {
+            let row = try connection.query(
                 """
                 INSERT INTO tasks (id, user_id, status, prompt, model, size, quality, style, n, end_user,
-                                   unit_price_micro_usd, max_attempts, queue, deadline_at, image_options)
-                VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + $13::bigint * interval '1 millisecond',
-                        $14::jsonb)
+                                   unit_price_micro_usd, max_attempts, queue, deadline_at, image_options,
+                                   fallback, routes, provider, provider_model)
+                SELECT $1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + $13::bigint * interval '1 millisecond',
+                       $14::jsonb, f.fallback, CASE WHEN f.fallback THEN $17::jsonb ELSE $16::jsonb END, $16::jsonb -> 0 ->> 'provider',
+                       $16::jsonb -> 0 ->> 'provider_model'
+                FROM (SELECT coalesce($15::boolean, (SELECT fallback FROM users WHERE id = $2), false) AS fallback) f
+                RETURNING routes::text
                 """,
                 [
                     .text(taskID.uuidString), .text(userID.uuidString), .text(request.prompt), .text(request.model),
                     .text(request.size), .text(request.quality), .optional(request.style), .int(request.n),
                     .optional(request.endUser), .int(unitPrice.value), .int(maxAttempts), .text(queue), .int(deadline.milliseconds),
-                    .optional(request.options?.json),
+                    .optional(request.options?.json), .optional(request.fallback.map { $0 ? "true" : "false" }), .text(own), .text(all),
                 ]
             )
+            let kept = try JSONDecoder().decode([TaskRoute].self, from: Data(try row.first?.string("routes").utf8 ?? "[]".utf8))
+            return .created(taskID, routes: kept)
         }
         guard let idempotencyKey else {
             // One statement commits by itself: no BEGIN and COMMIT round trips on the busiest route.
-            try await database.run { connection in try insert(on: connection) }
-            return .created(taskID)
+            return try await database.run { connection in try insert(on: connection) }
         }
         return try await database.transaction { connection in
             let user = PostgresValue.text(userID.uuidString), key = PostgresValue.text(idempotencyKey.key)
@@ -71,8 +82,7 @@ public struct TaskStore: Sendable {
                 }
                 return earlier
             }
-            try insert(on: connection)
-            return .created(taskID)
+            return try insert(on: connection)
         }
     }
 
@@ -232,7 +242,7 @@ public struct TaskStore: Sendable {
                \(rfc3339("t.finished_at")) AS finished_at, \(rfc3339("t.next_attempt_at")) AS next_attempt_at,
                \(rfc3339("t.images_purged_at")) AS images_purged_at,
                (extract(epoch FROM t.created_at) * 1000000)::bigint AS created_micros,
-               t.cancel_requested_at IS NOT NULL AS cancel_requested, c.amount_micro_usd,
+               t.cancel_requested_at IS NOT NULL AS cancel_requested, c.amount_micro_usd, t.provider, t.progress,
                (SELECT count(*) FROM task_images i WHERE i.task_id = t.id) AS image_count
         FROM tasks t LEFT JOIN charges c ON c.task_id = t.id
         """
@@ -262,7 +272,9 @@ extension TaskSnapshot {
             cancelRequested: try row.bool("cancel_requested"),
             cost: try row.optionalInt("amount_micro_usd").map(MicroDollars.init),
             imageCount: Int(try row.int("image_count")),
-            imagesPurgedAt: try row.optionalString("images_purged_at")
+            imagesPurgedAt: try row.optionalString("images_purged_at"),
+            provider: try row.optionalString("provider"),
+            progress: try row.optionalString("progress")
         )
     }
 }

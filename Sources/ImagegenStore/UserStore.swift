@@ -135,6 +135,13 @@ public struct UserStore: Sendable {
             )
         }
     }
+
+    /// Whether the user's tasks fall back to another route of their tier when a request does not say.
+    public func setFallback(userID: UUID, _ fallback: Bool) async throws {
+        try await database.run { connection in
+            try connection.query("UPDATE users SET fallback = $2 WHERE id = $1", [.text(userID.uuidString), .text(fallback ? "true" : "false")])
+        }
+    }
 }
 
 /// An API key as operators see it: never the secret, only its first characters.

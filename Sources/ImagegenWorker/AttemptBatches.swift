@@ -4,13 +4,13 @@ import ImagegenStore
 /// A worker's attempts, started and finished in batches: the starts of the tasks it leased
 /// together share one transaction, and so do the ends of the attempts that finish together.
 final class AttemptBatches: Sendable {
-    private let starts: Batcher<UUID, TaskAttempt?>
+    private let starts: Batcher<AttemptStart, TaskAttempt?>
     private let finishes: Batcher<FinishedAttempt, AttemptOutcome>
 
     init(store: AttemptStore) {
-        starts = Batcher(concurrency: 1, maxCount: 512) { taskIDs in
-            let started = try await store.beginAttempts(taskIDs)
-            return taskIDs.map { started[$0] }
+        starts = Batcher(concurrency: 1, maxCount: 512) { starts in
+            let started = try await store.beginAttempts(starts)
+            return starts.map { started[$0.taskID] }
         }
         // Images travel in the batch's statement: keep one statement's bytes bounded.
         finishes = Batcher(
@@ -21,8 +21,8 @@ final class AttemptBatches: Sendable {
     }
 
     /// The task's next attempt, or nil when it is in no state to run (`AttemptStore.beginAttempts`).
-    func begin(_ taskID: UUID) async throws -> TaskAttempt? {
-        try await starts.submit(taskID)
+    func begin(_ start: AttemptStart) async throws -> TaskAttempt? {
+        try await starts.submit(start)
     }
 
     func finish(_ finished: FinishedAttempt) async throws -> AttemptOutcome {

@@ -6,30 +6,31 @@ import ImagegenQueue
 import ImagegenStore
 import Logging
 
-/// Runs one attempt of one leased task: wait for the provider gate, start the attempt in
-/// PostgreSQL, call the provider, then store the outcome and tell the queue and the gate.
+/// Runs one attempt of one leased task: pick its route, wait for that provider's gate,
+/// start the attempt in PostgreSQL, call the provider, then store the outcome and tell the
+/// queue and the gate.
 ///
 /// A worker that is stopping starts no provider call: a task still waiting at the gate or
 /// not yet started goes back to the queue at once, without using an attempt or holding a
 /// reservation. A call already made runs to its end (the provider has been asked, and
 /// asking again would pay twice), and its outcome is recorded.
 public struct TaskProcessor: Sendable {
+    /// For the reads and progress notes that are not batched.
+    let store: AttemptStore
     let attempts: AttemptBatches
     let queue: TaskQueue
-    let provider: any ImageProvider
-    let gate: ProviderGate
+    let routes: ProviderRoutes
     let logger: Logger
     /// How long to keep trying to record an attempt's outcome while PostgreSQL is unreachable.
     let persistFor: Duration
 
     public init(
-        attempts: AttemptStore, queue: TaskQueue, provider: any ImageProvider, gate: ProviderGate, persistFor: Duration = .seconds(60),
-        logger: Logger
+        attempts: AttemptStore, queue: TaskQueue, routes: ProviderRoutes, persistFor: Duration = .seconds(60), logger: Logger
     ) {
+        self.store = attempts
         self.attempts = AttemptBatches(store: attempts)
         self.queue = queue
-        self.provider = provider
-        self.gate = gate
+        self.routes = routes
         self.persistFor = persistFor
         self.logger = logger
     }
@@ -47,18 +48,34 @@ public struct TaskProcessor: Sendable {
                 logger.info("worker stopping; task handed back before it started")
                 return
             }
+            let providers: [String?]
+            if let carried = leased.entry.providers {
+                providers = carried
+            } else {
+                providers = try await store.providers(of: taskID) ?? [nil]
+            }
+            let candidates = routes.candidates(providers)
+            guard !candidates.isEmpty else {
+                // Another worker may serve it (a rollout adding a provider); the task's deadline ends the wait.
+                logger.error("no provider of the task's routes is configured on this worker; trying again later", metadata: [
+                    "providers": "\(providers.map { $0 ?? "default" }.joined(separator: ","))",
+                ])
+                try await queue.retry(leased.entry, delayMilliseconds: Self.unservedRetryMilliseconds)
+                return
+            }
             // Waiting happens before the attempt starts, so it holds no reservation and uses up no attempt.
-            let admission: Admission
+            let chosen: (position: Int, route: ProviderRoute, admission: Admission)
             do {
-                let gate = self.gate, images = leased.entry.imagesRequested
-                admission = try await stop.untilStopped { try await gate.admit(images: images) }
+                let images = leased.entry.imagesRequested
+                chosen = try await stop.untilStopped { try await Self.admit(images: images, candidates: candidates) }
             } catch is CancellationError {
                 try await queue.handBack(taskID: taskID)
                 logger.info("worker stopping; task handed back while it waited for the provider")
                 return
             }
+            let (route, admission) = (chosen.route, chosen.admission)
             if stop.isStopped || leaseLost(taskID) {
-                await report(.abandoned, of: admission, logger: logger)
+                await report(.abandoned, of: admission, at: route, logger: logger)
                 if leaseLost(taskID) {
                     logger.warning("lease lost before the attempt started; another worker runs the task")
                 } else {
@@ -67,8 +84,10 @@ public struct TaskProcessor: Sendable {
                 }
                 return
             }
-            guard let attempt = try await attempts.begin(taskID) else {
-                await report(.abandoned, of: admission, logger: logger)
+            // A task with more than one route says where this attempt runs; one with a single route is already there.
+            let start = AttemptStart(taskID: taskID, route: providers.count > 1 ? chosen.position : nil)
+            guard let attempt = try await attempts.begin(start) else {
+                await report(.abandoned, of: admission, at: route, logger: logger)
                 logger.info("task is not runnable any more; dropping it from the queue")
                 try await queue.acknowledge(taskID: leased.entry.taskID)
                 return
@@ -77,26 +96,40 @@ public struct TaskProcessor: Sendable {
             WorkerMetrics.spendReserved(attempt.price.reservation(for: attempt.request))
             if stop.isStopped || leaseLost(taskID) {
                 // Stopped or taken over between the gate and the call: nothing was asked of the provider yet.
-                await report(.abandoned, of: admission, logger: logger)
+                await report(.abandoned, of: admission, at: route, logger: logger)
                 try await handBack(attempt, providerCalled: false, logger: logger)
                 return
             }
-            logger.debug("calling the provider", metadata: ["model": "\(attempt.request.model)", "key": "\(admission.keyID)"])
+            var call = attempt.request
+            call.model = attempt.providerModel ?? call.model
+            logger.debug("calling the provider", metadata: [
+                "provider": "\(route.name)", "model": "\(call.model)", "key": "\(admission.keyID)",
+            ])
             let outcome: Result<Generation, ProviderFailure>
             let started = ContinuousClock.now
             do {
-                outcome = .success(try await provider.generate(
-                    attempt.request, acceptsResponseFormat: attempt.acceptsResponseFormat, keyID: admission.keyID
-                ))
+                let store = self.store, progressLogger = logger
+                outcome = .success(try await route.provider.generate(
+                    call, acceptsResponseFormat: attempt.acceptsResponseFormat, keyID: admission.keyID
+                ) { progress in
+                    guard case .status(let state) = progress else { return }
+                    do {
+                        try await store.recordProgress(attempt, state)
+                    } catch {
+                        progressLogger.warning("cannot record the provider's progress: \(error)")
+                    }
+                })
             } catch {
                 outcome = .failure(error)
             }
             WorkerMetrics.providerCall(outcome: outcome.failureCode, duration: .now - started)
-            await report(outcome.callOutcome(poolHasOtherKeys: poolHasOtherKeys), of: admission, logger: logger)
+            let poolHasOtherKeys = route.provider.keyIDs.count > 1
+            await report(outcome.callOutcome(poolHasOtherKeys: poolHasOtherKeys), of: admission, at: route, logger: logger)
             switch outcome {
             case .success(let generation): try await succeed(attempt, generation: generation, logger: logger)
             case .failure(.abandoned): try await handBack(attempt, providerCalled: true, logger: logger)
-            case .failure(let failure): try await handle(failure, of: attempt, entry: leased.entry, logger: logger)
+            case .failure(let failure):
+                try await handle(failure, of: attempt, entry: leased.entry, poolHasOtherKeys: poolHasOtherKeys, logger: logger)
             }
         } catch {
             // Storage is unreachable: the lease runs out and the task is redelivered, so it is not lost.
@@ -123,7 +156,9 @@ public struct TaskProcessor: Sendable {
         try await queue.acknowledge(taskID: attempt.taskID)
     }
 
-    private func handle(_ failure: ProviderFailure, of attempt: TaskAttempt, entry: QueueEntry, logger: Logger) async throws {
+    private func handle(
+        _ failure: ProviderFailure, of attempt: TaskAttempt, entry: QueueEntry, poolHasOtherKeys: Bool, logger: Logger
+    ) async throws {
         let error = TaskError(code: failure.code, message: failure.message)
         // A refused key is no fault of the task: the gate holds it back until a key can take it.
         let keyRefused = failure.refusesKey || (failure.rejectsKey && poolHasOtherKeys)
@@ -159,9 +194,33 @@ public struct TaskProcessor: Sendable {
         }
     }
 
-    /// A key the provider rejects is set aside when another key can carry its calls; with one
-    /// key, its rejection fails the task at once with the provider's reason.
-    private var poolHasOtherKeys: Bool { provider.keyIDs.count > 1 }
+    /// How long a task none of whose providers this worker has waits before it is offered again.
+    static let unservedRetryMilliseconds: Int64 = 30_000
+
+    /// Waits until one of the task's routes admits the call (`RouteChoice`), and returns it
+    /// with its position in the task's routes. A task with one route waits at its gate at once.
+    private static func admit(
+        images: Int, candidates: [(position: Int, route: ProviderRoute)]
+    ) async throws -> (position: Int, route: ProviderRoute, admission: Admission) {
+        if candidates.count > 1 {
+            for (index, candidate) in candidates.enumerated() {
+                let decision = try await candidate.route.gate.decide(images: images)
+                switch RouteChoice.step(after: decision, isLast: index == candidates.count - 1) {
+                case .take:
+                    guard case .admitted(let admission) = decision else { continue }
+                    return (candidate.position, candidate.route, admission)
+                case .waitHere:
+                    return (candidate.position, candidate.route, try await candidate.route.gate.admit(images: images))
+                case .next:
+                    continue
+                case .waitAtFirst:
+                    break
+                }
+            }
+        }
+        let own = candidates[0]
+        return (own.position, own.route, try await own.route.gate.admit(images: images))
+    }
 
     private func handBack(_ attempt: TaskAttempt, providerCalled: Bool, logger: Logger) async throws {
         switch try await persist(FinishedAttempt(attempt, .handedBack(providerMayHaveBilled: providerCalled)), logger: logger) {
@@ -176,11 +235,11 @@ public struct TaskProcessor: Sendable {
         }
     }
 
-    /// Tells the gate how the call went. A gate that cannot be told only paces less well,
-    /// so the task's own outcome is recorded regardless.
-    private func report(_ outcome: CallOutcome, of admission: Admission, logger: Logger) async {
+    /// Tells the route's gate how the call went. A gate that cannot be told only paces less
+    /// well, so the task's own outcome is recorded regardless.
+    private func report(_ outcome: CallOutcome, of admission: Admission, at route: ProviderRoute, logger: Logger) async {
         do {
-            try await gate.report(outcome, of: admission)
+            try await route.gate.report(outcome, of: admission)
         } catch {
             logger.warning("cannot tell the provider gate how the call went: \(error)")
         }

@@ -14,8 +14,26 @@ struct AdminCommand: AsyncParsableCommand {
 
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "users", abstract: "Manage users.", subcommands: [CreateUser.self, SetLimits.self]
+        commandName: "users", abstract: "Manage users.", subcommands: [CreateUser.self, SetLimits.self, SetFallback.self]
     )
+
+    struct SetFallback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-fallback",
+            abstract: "Let a user's tasks fall back to another route of their tier by default (a request's `fallback` still decides)."
+        )
+
+        @Argument(help: "The user's id or name.") var user: String
+        @Flag(help: "Turn the default off again.") var off = false
+
+        func run() async throws {
+            let runtime = try await Runtime.start(label: "imagegen.admin")
+            let users = UserStore(database: runtime.database)
+            guard let found = try await users.find(user) else { throw StartupFailure(description: "no user with id or name '\(user)'") }
+            try await users.setFallback(userID: found.id, !off)
+            print("\(found.name): tasks " + (off ? "stay on their own route unless a request asks to fall back" : "fall back unless a request says \"fallback\": false"))
+        }
+    }
 
     struct SetLimits: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -13,6 +13,18 @@ enum ProviderAPI: Equatable {
     case openAI(OpenAIImagesProvider.Dialect)
     /// Google's Gemini `generateContent`.
     case gemini
+    /// Replicate's predictions.
+    case replicate
+}
+
+/// A provider workers call: the name models' routes give it, the API it speaks, where, and
+/// with which keys.
+struct ProviderEndpoint: Equatable {
+    var name: String
+    var api: ProviderAPI
+    var baseURL: String
+    /// The pool workers call with; empty on processes that only read the provider's gate.
+    var apiKeys: [String]
 }
 
 /// Settings read from environment variables; each has a default that matches
@@ -23,11 +35,9 @@ struct Configuration: Sendable {
     var redisURL: RedisURL
     var redisConnections: Int
     var queueName: String
-    var openAIBaseURL: String
-    /// OPENAI_API_KEY, then the keys of OPENAI_API_KEYS: the pool workers call with.
-    var openAIAPIKeys: [String]
-    /// The API OPENAI_BASE_URL speaks (PROVIDER_DIALECT).
-    var providerAPI: ProviderAPI
+    /// The default provider (OPENAI_BASE_URL, PROVIDER_DIALECT, named PROVIDER_NAME), which
+    /// also runs the models that name no route, then those PROVIDERS names.
+    var providers: [ProviderEndpoint]
     var gate: GateSettings
     var providerTimeoutMilliseconds: Int
     /// A provider answer longer than this fails as `response_too_large`.
@@ -93,26 +103,64 @@ struct Configuration: Sendable {
         } catch let error as RedisError {
             throw Problem(variable: "REDIS_URL", message: error.message)
         }
-        let baseURL = text("OPENAI_BASE_URL", "https://api.openai.com/v1")
-        guard let parsedBase = URL(string: baseURL), ["http", "https"].contains(parsedBase.scheme ?? ""), parsedBase.host != nil else {
-            throw Problem(variable: "OPENAI_BASE_URL", message: "expected an http(s) URL such as https://api.openai.com/v1, got '\(baseURL)'")
+        func keyList(_ name: String) -> [String] {
+            (value(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        let providerAPI: ProviderAPI
-        let azureDeployment = value("AZURE_OPENAI_DEPLOYMENT"), azureVersion = text("AZURE_OPENAI_API_VERSION", "2025-04-01-preview")
-        switch text("PROVIDER_DIALECT", "openai") {
-        case "openai":
-            providerAPI = .openAI(.openAI)
-        case "together":
-            providerAPI = .openAI(.together)
-        case "azure":
-            guard let azureDeployment else {
-                throw Problem(variable: "AZURE_OPENAI_DEPLOYMENT", message: "PROVIDER_DIALECT=azure needs the deployment's name")
+        /// One provider's settings, each variable named by `variable` from its suffix.
+        func endpoint(
+            name: String, variable: (String) -> String, defaultBaseURL: String, defaultDialect: String, keys: [String]
+        ) throws -> ProviderEndpoint {
+            let baseURL = text(variable("BASE_URL"), defaultBaseURL)
+            guard let parsed = URL(string: baseURL), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw Problem(variable: variable("BASE_URL"), message: "expected an http(s) URL such as https://api.openai.com/v1, got '\(baseURL)'")
             }
-            providerAPI = .openAI(.azure(deployment: azureDeployment, apiVersion: azureVersion))
-        case "gemini":
-            providerAPI = .gemini
-        case let other:
-            throw Problem(variable: "PROVIDER_DIALECT", message: "expected openai, azure, together or gemini, got '\(other)'")
+            let api: ProviderAPI
+            switch text(variable("DIALECT"), defaultDialect) {
+            case "openai":
+                api = .openAI(.openAI)
+            case "together":
+                api = .openAI(.together)
+            case "azure":
+                guard let deployment = value(variable("AZURE_DEPLOYMENT")) else {
+                    throw Problem(variable: variable("AZURE_DEPLOYMENT"), message: "the azure dialect needs the deployment's name")
+                }
+                api = .openAI(.azure(deployment: deployment, apiVersion: text(variable("AZURE_API_VERSION"), "2025-04-01-preview")))
+            case "gemini":
+                api = .gemini
+            case "replicate":
+                api = .replicate
+            case let other:
+                throw Problem(variable: variable("DIALECT"), message: "expected openai, azure, together, gemini or replicate, got '\(other)'")
+            }
+            return ProviderEndpoint(name: name, api: api, baseURL: baseURL, apiKeys: keys)
+        }
+        func providerName(_ name: String, variable: String) throws -> String {
+            guard name.range(of: "^[a-z][a-z0-9_-]{0,39}$", options: .regularExpression) != nil else {
+                throw Problem(variable: variable, message: "a provider name is lower-case letters, digits, '-' and '_', got '\(name)'")
+            }
+            return name
+        }
+        let standardVariables = [
+            "BASE_URL": "OPENAI_BASE_URL", "DIALECT": "PROVIDER_DIALECT", "AZURE_DEPLOYMENT": "AZURE_OPENAI_DEPLOYMENT",
+            "AZURE_API_VERSION": "AZURE_OPENAI_API_VERSION",
+        ]
+        var providers = [try endpoint(
+            name: try providerName(text("PROVIDER_NAME", "openai"), variable: "PROVIDER_NAME"), variable: { standardVariables[$0]! },
+            defaultBaseURL: "https://api.openai.com/v1", defaultDialect: "openai",
+            keys: [value("OPENAI_API_KEY")].compactMap { $0 } + keyList("OPENAI_API_KEYS")
+        )]
+        // More providers: PROVIDERS=replicate,backup reads PROVIDER_REPLICATE_BASE_URL, PROVIDER_REPLICATE_API_KEYS, ...
+        for name in keyList("PROVIDERS") {
+            let name = try providerName(name, variable: "PROVIDERS")
+            guard !providers.contains(where: { $0.name == name }) else {
+                throw Problem(variable: "PROVIDERS", message: "the provider '\(name)' is named twice")
+            }
+            let prefix = "PROVIDER_" + name.uppercased().replacingOccurrences(of: "-", with: "_") + "_"
+            providers.append(try endpoint(
+                name: name, variable: { prefix + $0 }, defaultBaseURL: name == "replicate" ? "https://api.replicate.com/v1" : "",
+                defaultDialect: ["azure", "together", "gemini", "replicate"].contains(name) ? name : "openai",
+                keys: keyList(prefix + "API_KEYS")
+            ))
         }
         let queueName = text("IMAGEGEN_QUEUE", "images")
         guard queueName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
@@ -144,9 +192,6 @@ struct Configuration: Sendable {
             hourlyImages: try imageLimit("DEFAULT_HOURLY_IMAGE_LIMIT"), dailyImages: try imageLimit("DEFAULT_DAILY_IMAGE_LIMIT")
         )
         let spend = SpendPolicy(defaults: defaults, timeZone: timeZone)
-        let keys = [value("OPENAI_API_KEY")].compactMap { $0 } + (value("OPENAI_API_KEYS") ?? "").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }.filter { !$0.isEmpty }
         let providerTimeoutSeconds = try number("PROVIDER_TIMEOUT_SECONDS", 120, 1...3_600)
         let gate = GateSettings(
             imagesPerMinute: try number("PROVIDER_IMAGES_PER_MINUTE", 0, 0...10_000_000),
@@ -171,9 +216,7 @@ struct Configuration: Sendable {
             redisURL: redisURL,
             redisConnections: try number("REDIS_CONNECTIONS", 2, 1...256),
             queueName: queueName,
-            openAIBaseURL: baseURL,
-            openAIAPIKeys: keys,
-            providerAPI: providerAPI,
+            providers: providers,
             gate: gate,
             providerTimeoutMilliseconds: providerTimeoutSeconds * 1000,
             providerMaxResponseBytes: try number("PROVIDER_MAX_RESPONSE_MB", 64, 1...4_096) << 20,

@@ -52,11 +52,13 @@ struct Runtime {
         )
     }
 
-    /// The gate shared by every worker calling OPENAI_BASE_URL; `keyIDs` may be empty for
-    /// reading its status only.
-    func providerGate(keyIDs: [String]) -> ProviderGate {
-        ProviderGate(
-            endpoint: configuration.openAIBaseURL, keyIDs: keyIDs, settings: configuration.gate, url: configuration.redisURL,
+    /// The gate shared by every worker calling `provider` (the default one when nil);
+    /// `keyIDs` may be empty for reading its status only. Named by the provider and its URL:
+    /// two providers behind one address (a gateway, the mock) still have a breaker each.
+    func providerGate(for provider: ProviderEndpoint? = nil, keyIDs: [String]) -> ProviderGate {
+        let provider = provider ?? configuration.providers[0]
+        return ProviderGate(
+            endpoint: "\(provider.name) \(provider.baseURL)", keyIDs: keyIDs, settings: configuration.gate, url: configuration.redisURL,
             logger: logger
         )
     }

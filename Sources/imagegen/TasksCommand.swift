@@ -102,7 +102,7 @@ struct QueueCommand: AsyncParsableCommand {
             print(TextTable(header: ["", "TASKS", "OLDEST"], rows: rows, numericColumns: [1, 2]).render())
             let gate = try await runtime.providerGate(keyIDs: []).status()
             print("")
-            print("Provider \(runtime.configuration.openAIBaseURL)")
+            print("Provider \(runtime.configuration.providers[0].name) at \(runtime.configuration.providers[0].baseURL)")
             let breaker = gate.breaker == .open ? "open for \(gate.openMilliseconds / 1000 + 1) s more" : gate.breaker.rawValue
             print("circuit breaker: \(breaker); opened \(gate.timesOpened) times; \(gate.failures) recent failures")
             let limit = runtime.configuration.gate.imagesPerMinute

@@ -36,10 +36,11 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = try await Runtime.start(label: "imagegen.worker")
         let configuration = runtime.configuration
-        guard !configuration.openAIAPIKeys.isEmpty else {
-            throw StartupFailure(
-                description: "OPENAI_API_KEY: not set (nor OPENAI_API_KEYS); the worker needs a provider key (any value for the mock provider)"
-            )
+        for provider in configuration.providers where provider.apiKeys.isEmpty {
+            let variable = provider == configuration.providers[0]
+                ? "OPENAI_API_KEY: not set (nor OPENAI_API_KEYS)"
+                : "PROVIDER_\(provider.name.uppercased().replacingOccurrences(of: "-", with: "_"))_API_KEYS: not set"
+            throw StartupFailure(description: "\(variable); the worker needs a key for the provider '\(provider.name)' (any value for the mock provider)")
         }
         let queue = try await runtime.connectQueue()
         if let policy = try? await queue.evictionPolicy(), policy != "noeviction" {
@@ -47,29 +48,18 @@ struct WorkerCommand: AsyncParsableCommand {
                 "Redis maxmemory-policy is \(policy): queue keys may be evicted under memory pressure; set it to noeviction"
             )
         }
-        let provider: any ImageProvider = switch configuration.providerAPI {
-        case .openAI(let dialect):
-            OpenAIImagesProvider(
-                client: CurlMultiClient(), baseURL: configuration.openAIBaseURL, apiKeys: configuration.openAIAPIKeys,
-                timeoutMilliseconds: configuration.providerTimeoutMilliseconds, maxResponseBytes: configuration.providerMaxResponseBytes,
-                longestRetryAfterMilliseconds: configuration.providerLongestRetryAfterMilliseconds, dialect: dialect
-            )
-        case .gemini:
-            GeminiImagesProvider(
-                client: CurlMultiClient(), baseURL: configuration.openAIBaseURL, apiKeys: configuration.openAIAPIKeys,
-                timeoutMilliseconds: configuration.providerTimeoutMilliseconds, maxResponseBytes: configuration.providerMaxResponseBytes,
-                longestRetryAfterMilliseconds: configuration.providerLongestRetryAfterMilliseconds
-            )
-        }
-        let gate = runtime.providerGate(keyIDs: provider.keyIDs)
+        let client = CurlMultiClient()
+        let routes = ProviderRoutes(configuration.providers.map { endpoint in
+            let provider = endpoint.imageProvider(client: client, configuration: configuration)
+            return ProviderRoute(name: endpoint.name, provider: provider, gate: runtime.providerGate(for: endpoint, keyIDs: provider.keyIDs))
+        })
         let leaseMilliseconds = Int64(leaseSeconds) * 1000
         let heartbeatDatabase = Database(connectionString: configuration.databaseURL, connections: 1, logger: runtime.logger)
         let worker = Worker(
             queue: queue,
             processor: TaskProcessor(
                 attempts: AttemptStore(database: runtime.database, spend: configuration.spend, takeoverAfter: .milliseconds(leaseMilliseconds)),
-                queue: queue, provider: provider,
-                gate: gate, logger: runtime.logger
+                queue: queue, routes: routes, logger: runtime.logger
             ),
             heartbeats: AttemptStore(database: heartbeatDatabase, takeoverAfter: .milliseconds(leaseMilliseconds)),
             reconciler: Reconciler(
@@ -89,7 +79,8 @@ struct WorkerCommand: AsyncParsableCommand {
         var services: [any Service] = [WorkerService(worker: worker)]
         if let httpPort {
             let router = Router()
-            runtime.operationsRoutes(queue: queue, gate: gate).register(on: router)
+            // The gate gauges carry no provider label yet: they show the default provider's gate.
+            runtime.operationsRoutes(queue: queue, gate: routes.standard.gate).register(on: router)
             services.append(Application(
                 router: router, configuration: .init(address: .hostname(configuration.host, port: httpPort), serverName: "imagegen-worker"),
                 logger: runtime.logger
@@ -97,6 +88,31 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger)
         try await group.run()
+    }
+}
+
+extension ProviderEndpoint {
+    /// The client for this provider's API.
+    func imageProvider(client: CurlMultiClient, configuration: Configuration) -> any ImageProvider {
+        let timeout = configuration.providerTimeoutMilliseconds, maxBytes = configuration.providerMaxResponseBytes
+        let longestRetryAfter = configuration.providerLongestRetryAfterMilliseconds
+        return switch api {
+        case .openAI(let dialect):
+            OpenAIImagesProvider(
+                client: client, baseURL: baseURL, apiKeys: apiKeys, timeoutMilliseconds: timeout, maxResponseBytes: maxBytes,
+                longestRetryAfterMilliseconds: longestRetryAfter, dialect: dialect
+            )
+        case .gemini:
+            GeminiImagesProvider(
+                client: client, baseURL: baseURL, apiKeys: apiKeys, timeoutMilliseconds: timeout, maxResponseBytes: maxBytes,
+                longestRetryAfterMilliseconds: longestRetryAfter
+            )
+        case .replicate:
+            ReplicateImagesProvider(
+                client: client, baseURL: baseURL, apiKeys: apiKeys, timeoutMilliseconds: timeout, maxResponseBytes: maxBytes,
+                longestRetryAfterMilliseconds: longestRetryAfter
+            )
+        }
     }
 }
 

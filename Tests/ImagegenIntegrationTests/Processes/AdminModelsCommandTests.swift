@@ -1,7 +1,8 @@
 import Foundation
+import ImagegenStore
 import Testing
 
-@Suite("imagegen admin models: retire a model, keep it available, withdraw the retirement")
+@Suite("imagegen admin models: add a model, set its providers and tier, retire it, keep it available, withdraw the retirement")
 struct AdminModelsCommandTests {
     private var environment: [String: String] {
         get throws { ["DATABASE_URL": try TestEnvironment.databaseURL(), "KEEP_MODELS": ""] }
@@ -43,7 +44,61 @@ struct AdminModelsCommandTests {
         #expect(try row?.optionalString("replacement") == nil)
     }
 
+    @Test("a model added like another takes its rules; its routes, tier and enabling are set and listed; a user's fallback default is set")
+    func addAndRoute() async throws {
+        let database = try await TestEnvironment.database()
+        let model = "added-\(UUID().uuidString.prefix(6).lowercased())"
+        let added = try await ChildProcess.run(["admin", "models", "add", model, "--like", "gpt-image-2", "--tier", "premium"], environment: try environment)
+        #expect(added.status == 0, "\(added.error)")
+        let rules = try #require(try await database.run { connection in
+            try connection.query(
+                "SELECT m.max_images, m.size_step, m.tier, o.max_images = m.max_images AND o.sizes = m.sizes AND o.output_formats = m.output_formats AS same "
+                    + "FROM models m, models o WHERE m.name = $1 AND o.name = 'gpt-image-2'",
+                [.text(model)]
+            )
+        }.first)
+        #expect(try rules.bool("same"))
+        #expect(try rules.optionalInt("size_step") == 16)
+        #expect(try rules.optionalString("tier") == "premium")
+        #expect(try await line(of: model).contains("(default provider)"))
+
+        let routed = try await ChildProcess.run(
+            ["admin", "models", "routes", model, "openai", "azure=gpt-image-2-eu"], environment: try environment
+        )
+        #expect(routed.output.contains("\(model) runs on openai, then azure=gpt-image-2-eu"))
+        #expect(try await line(of: model).contains("openai, azure=gpt-image-2-eu"))
+        let routes = try await database.run { connection in
+            try connection.query("SELECT provider, provider_model, position FROM model_routes WHERE model = $1 ORDER BY position", [.text(model)])
+        }.map { [try $0.string("provider"), try $0.optionalString("provider_model") ?? "-", String(try $0.int("position"))] }
+        #expect(routes == [["openai", "-", "1"], ["azure", "gpt-image-2-eu", "2"]])
+        #expect(try await ChildProcess.run(["admin", "models", "routes", model, "--default-provider"], environment: try environment).status == 0)
+        #expect(try await line(of: model).contains("(default provider)"))
+
+        #expect(try await ChildProcess.run(["admin", "models", "tier", model, "--none"], environment: try environment).status == 0)
+        #expect(try await database.run { try $0.query("SELECT tier FROM models WHERE name = $1", [.text(model)]) }.first?.optionalString("tier") == nil)
+        #expect(try await ChildProcess.run(["admin", "models", "enable", model, "--off"], environment: try environment).status == 0)
+        let listed = try await ChildProcess.run(["admin", "models", "list"], environment: try environment)
+        #expect(!listed.output.contains(model + " "), "a disabled model is not listed")
+        #expect(try await ChildProcess.run(["admin", "models", "enable", model], environment: try environment).status == 0)
+        #expect(try await line(of: model).hasSuffix("yes"))
+
+        let (user, _) = try await UserStore(database: database).createUser(name: "fallback-\(model)")
+        let fallback = try await ChildProcess.run(["admin", "users", "set-fallback", user.id.uuidString], environment: try environment)
+        #expect(fallback.status == 0)
+        #expect(try await database.run { try $0.query("SELECT fallback FROM users WHERE id = $1", [.text(user.id.uuidString)]) }.first?.bool("fallback") == true)
+    }
+
     @Test("bad arguments end with an error line and a non-zero exit", arguments: [
+        ["admin", "models", "add", "x-new", "--like", "no-such-model"],
+        ["admin", "models", "add", "gpt-image-2", "--like", "gpt-image-1"],
+        ["admin", "models", "add", "bad name", "--like", "gpt-image-2"],
+        ["admin", "models", "routes", "gpt-image-2"],
+        ["admin", "models", "routes", "gpt-image-2", "Open AI"],
+        ["admin", "models", "routes", "gpt-image-2", "openai", "openai"],
+        ["admin", "models", "routes", "no-such-model", "openai"],
+        ["admin", "models", "tier", "gpt-image-2"],
+        ["admin", "models", "enable", "no-such-model"],
+        ["admin", "users", "set-fallback", "no-such-user"],
         ["admin", "models", "retire", "gpt-image-2"],
         ["admin", "models", "retire", "gpt-image-2", "--on", "2026-02-30"],
         ["admin", "models", "retire", "gpt-image-2", "--on", "2026-12-01", "--withdraw"],

@@ -123,7 +123,7 @@ struct ProcessPipelineTests {
         (["worker"], ["OPENAI_API_KEY": ""], "OPENAI_API_KEY"),
         (["worker"], ["OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "ftp://x"], "OPENAI_BASE_URL"),
         (["worker"], ["OPENAI_API_KEY": "k", "PROVIDER_DIALECT": "azure"], "AZURE_OPENAI_DEPLOYMENT"),
-        (["worker"], ["OPENAI_API_KEY": "k", "PROVIDER_DIALECT": "replicate"], "PROVIDER_DIALECT"),
+        (["worker"], ["OPENAI_API_KEY": "k", "PROVIDER_DIALECT": "midjourney"], "PROVIDER_DIALECT"),
     ] as [([String], [String: String], String)])
     func badSettingFailsFast(_ arguments: [String], _ override: [String: String], _ variable: String) async throws {
         _ = try await TestEnvironment.database()  // migrated, so that serve reads the model catalog

@@ -37,7 +37,7 @@ struct MigrationTests {
             let recorded = try await first.run { try $0.query("SELECT count(*) AS n FROM schema_migrations") }
             #expect(try recorded.first?.int("n") == Int64(migrator.migrations.count))
             let models = try await first.run { try $0.query("SELECT count(*) AS n FROM models") }
-            #expect(try models.first?.int("n") == 4)  // dall-e-2, dall-e-3, gpt-image-1 and gpt-image-2
+            #expect(try models.first?.int("n") == 5)  // dall-e-2, dall-e-3, gpt-image-1, gpt-image-2 and flux-schnell
         }
     }
 

@@ -28,13 +28,33 @@ final class EventStreamReader: @unchecked Sendable {
         }, uniquingKeysWith: { _, last in last })
     }
 
+    /// Every event received so far, in order: its name and the task its data holds.
+    var events: [(name: String, task: [String: Any])] {
+        text.components(separatedBy: "\n\n").compactMap { event in
+            guard event.hasPrefix("event: "), let newline = event.firstIndex(of: "\n") else { return nil }
+            let name = String(event[event.index(event.startIndex, offsetBy: "event: ".count)..<newline])
+            let data = event[event.index(after: newline)...]
+            guard data.hasPrefix("data: "),
+                  let task = try? JSONSerialization.jsonObject(with: Data(data.dropFirst("data: ".count).utf8)) as? [String: Any] else {
+                return nil
+            }
+            return (name, task)
+        }
+    }
+
     /// The `status` of every `event: status` received so far, in order.
     var statuses: [String] {
-        text.components(separatedBy: "\n\n").compactMap { event in
-            guard event.hasPrefix("event: status\ndata: ") else { return nil }
-            let data = Data(event.dropFirst("event: status\ndata: ".count).utf8)
-            return (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["status"] as? String
+        events.filter { $0.name == "status" }.compactMap { $0.task["status"] as? String }
+    }
+
+    /// Waits until `condition` holds for the events received, or `timeout` (a liveness guard) passes.
+    func waitForEvents(timeout: Duration = .seconds(60), _ condition: ([(name: String, task: [String: Any])]) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !condition(events) {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
         }
+        return true
     }
 
     /// Waits until `condition` holds for the statuses received, or `timeout` (a liveness guard) passes.

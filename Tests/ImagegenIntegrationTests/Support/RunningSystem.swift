@@ -22,6 +22,8 @@ final class RunningSystem: Sendable {
     let queue: TaskQueue
     let apiBaseURL: String
     let providerBaseURL: String
+    /// The base URLs of the providers started besides the default one, by name: each a mock of its own.
+    let otherProviderBaseURLs: [String: String]
     let redisURL: RedisURL
     let client: CurlMultiClient
     /// The API's LISTEN connection, by its `application_name` in `pg_stat_activity`.
@@ -29,13 +31,14 @@ final class RunningSystem: Sendable {
     private let tasks: [Task<Void, Never>]
 
     private init(
-        database: Database, queue: TaskQueue, apiBaseURL: String, providerBaseURL: String, redisURL: RedisURL, client: CurlMultiClient,
-        listenerApplicationName: String, tasks: [Task<Void, Never>]
+        database: Database, queue: TaskQueue, apiBaseURL: String, providerBaseURL: String, otherProviderBaseURLs: [String: String],
+        redisURL: RedisURL, client: CurlMultiClient, listenerApplicationName: String, tasks: [Task<Void, Never>]
     ) {
         self.database = database
         self.queue = queue
         self.apiBaseURL = apiBaseURL
         self.providerBaseURL = providerBaseURL
+        self.otherProviderBaseURLs = otherProviderBaseURLs
         self.redisURL = redisURL
         self.client = client
         self.listenerApplicationName = listenerApplicationName
@@ -59,6 +62,7 @@ final class RunningSystem: Sendable {
         gate: GateSettings = GateSettings(),
         providerKeys: [String] = ["sk-test"],
         provider providerAPI: TestProviderAPI = .openAI(.openAI),
+        otherProviders: [String: TestProviderAPI] = [:],
         redisURL: RedisURL? = nil,
         submissionRate: SubmissionRateLimit = .off,
         redisClock: RedisClock = .server,
@@ -78,6 +82,12 @@ final class RunningSystem: Sendable {
         let mock = MockProviderServer(plan: plan, recordCalls: true)
         let providerPort = try await serve({ mock.makeApplication(host: "127.0.0.1", port: 0, logger: logger, onServerRunning: $0) }, into: &tasks)
         let providerBaseURL = "http://127.0.0.1:\(providerPort)" + providerAPI.versionPath
+        var otherProviderBaseURLs: [String: String] = [:]
+        for (name, api) in otherProviders {
+            let other = MockProviderServer(plan: plan, recordCalls: true)
+            let port = try await serve({ other.makeApplication(host: "127.0.0.1", port: 0, logger: logger, onServerRunning: $0) }, into: &tasks)
+            otherProviderBaseURLs[name] = "http://127.0.0.1:\(port)" + api.versionPath
+        }
 
         let changes = TaskChangeListener(connectionString: try TestEnvironment.databaseURL(), logger: logger)
         let apiPort = try await serve({
@@ -101,38 +111,46 @@ final class RunningSystem: Sendable {
         }, into: &tasks)
         let client = CurlMultiClient()
         if let options {
-            let provider: any ImageProvider = switch providerAPI {
-            case .openAI(let dialect):
-                OpenAIImagesProvider(
-                    client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 60_000,
-                    maxResponseBytes: providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000, dialect: dialect
-                )
-            case .gemini:
-                GeminiImagesProvider(
-                    client: client, baseURL: providerBaseURL, apiKeys: providerKeys, timeoutMilliseconds: 60_000,
-                    maxResponseBytes: providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000
+            func route(_ name: String, _ api: TestProviderAPI, baseURL: String) -> ProviderRoute {
+                let provider = api.provider(client: client, baseURL: baseURL, apiKeys: providerKeys)
+                return ProviderRoute(
+                    name: name, provider: provider,
+                    gate: ProviderGate(endpoint: baseURL, keyIDs: provider.keyIDs, settings: gate, url: redisURL, logger: logger)
                 )
             }
-            let gate = ProviderGate(endpoint: providerBaseURL, keyIDs: provider.keyIDs, settings: gate, url: redisURL, logger: logger)
-            let worker = makeWorker(queue: queue, database: database, provider: provider, gate: gate, backoff: backoff, options: options)
+            let routes = ProviderRoutes(
+                [route("openai", providerAPI, baseURL: providerBaseURL)]
+                    + otherProviders.sorted { $0.key < $1.key }.map { route($0.key, $0.value, baseURL: otherProviderBaseURLs[$0.key]!) }
+            )
+            let worker = makeWorker(queue: queue, database: database, routes: routes, backoff: backoff, options: options)
             tasks.append(Task { await worker.run() })
         }
         return RunningSystem(
             database: database, queue: queue, apiBaseURL: "http://127.0.0.1:\(apiPort)", providerBaseURL: providerBaseURL,
-            redisURL: redisURL, client: client, listenerApplicationName: changes.applicationName, tasks: tasks
+            otherProviderBaseURLs: otherProviderBaseURLs, redisURL: redisURL, client: client, listenerApplicationName: changes.applicationName, tasks: tasks
+        )
+    }
+
+    /// A worker whose one provider is `provider`, named `openai` as the models' routes name it.
+    static func makeWorker(
+        queue: TaskQueue, database: Database, provider: any ImageProvider, gate: ProviderGate, backoff: BackoffPolicy = testBackoff,
+        options: Worker.Options
+    ) -> Worker {
+        makeWorker(
+            queue: queue, database: database, routes: ProviderRoutes([ProviderRoute(name: "openai", provider: provider, gate: gate)]),
+            backoff: backoff, options: options
         )
     }
 
     static func makeWorker(
-        queue: TaskQueue, database: Database, provider: any ImageProvider, gate: ProviderGate, backoff: BackoffPolicy = testBackoff,
-        options: Worker.Options
+        queue: TaskQueue, database: Database, routes: ProviderRoutes, backoff: BackoffPolicy = testBackoff, options: Worker.Options
     ) -> Worker {
         let logger = TestEnvironment.logger
         return Worker(
             queue: queue,
             processor: TaskProcessor(
                 attempts: AttemptStore(database: database, takeoverAfter: .milliseconds(options.leaseMilliseconds)), queue: queue,
-                provider: provider, gate: gate, logger: logger
+                routes: routes, logger: logger
             ),
             // A connection of the worker's own, as `imagegen worker` has: heartbeats never wait behind other tests' queries.
             heartbeats: AttemptStore(
@@ -158,9 +176,9 @@ final class RunningSystem: Sendable {
         )
     }
 
-    /// How many calls the mock provider received for each prompt.
-    func providerCalls() async throws -> [String: Int] {
-        try await mockCounts("calls")
+    /// How many calls the mock provider (or the named other provider's mock) received for each prompt.
+    func providerCalls(on provider: String? = nil) async throws -> [String: Int] {
+        try await mockCounts("calls", root: provider.map { Self.root(of: otherProviderBaseURLs[$0]!) } ?? mockRoot)
     }
 
     /// How many calls the mock answered with images for each prompt: the calls a provider bills.
@@ -169,21 +187,24 @@ final class RunningSystem: Sendable {
     }
 
     /// The mock provider's own address, without any API's version path.
-    private var mockRoot: String {
-        let url = URL(string: providerBaseURL)!
+    private var mockRoot: String { Self.root(of: providerBaseURL) }
+
+    private static func root(of baseURL: String) -> String {
+        let url = URL(string: baseURL)!
         return "http://\(url.host!):\(url.port!)"
     }
 
-    private func mockCounts(_ field: String) async throws -> [String: Int] {
-        let base = mockRoot
+    private func mockCounts(_ field: String, root: String? = nil) async throws -> [String: Int] {
+        let base = root ?? mockRoot
         let response = try await client.send(CurlRequest(url: base + "/_mock/calls", timeoutMilliseconds: 10_000))
         let calls = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: [String: Int]] ?? [:]
         return calls.mapValues { $0[field] ?? 0 }
     }
 
-    /// Lets the mock provider answer every call that a `[mock:hold]` prompt holds, now and from now on.
-    func releaseHeldCalls() async throws {
-        let base = mockRoot
+    /// Lets the mock provider (or the named other provider's mock) answer every call that a
+    /// `[mock:hold]` prompt holds, now and from now on, and moves its `[mock:queued]` predictions on a state.
+    func releaseHeldCalls(on provider: String? = nil) async throws {
+        let base = provider.map { Self.root(of: otherProviderBaseURLs[$0]!) } ?? mockRoot
         let response = try await client.send(CurlRequest(method: "POST", url: base + "/_mock/release", timeoutMilliseconds: 10_000))
         guard response.status == 200 else { throw TestEnvironment.Missing(description: "the mock did not release its held calls") }
     }

@@ -1,3 +1,4 @@
+import CurlClient
 import Foundation
 import ImagegenCore
 import ImagegenProvider
@@ -8,7 +9,7 @@ extension Submission {
     /// The task the submission created or pointed back to.
     var taskID: UUID {
         switch self {
-        case .created(let id), .replayed(let id, _), .keyReused(let id): id
+        case .created(let id, _), .replayed(let id, _), .keyReused(let id): id
         }
     }
 }
@@ -29,8 +30,9 @@ extension TaskStore {
         userID: UUID, prompt: String = "p", n: Int = 1, maxAttempts: Int = 3, queue: String = "unserved"
     ) async throws -> UUID {
         let request = ImageRequest(prompt: prompt, model: "dall-e-3", size: "1024x1024", quality: "standard", style: nil, n: n, endUser: nil)
+        let route = TaskRoute(provider: "openai", model: "dall-e-3", providerModel: nil, unitPrice: MicroDollars(40_000))
         return try await create(
-            userID: userID, request: request, unitPrice: MicroDollars(40_000), maxAttempts: maxAttempts, queue: queue
+            userID: userID, request: request, unitPrice: MicroDollars(40_000), routes: [route], maxAttempts: maxAttempts, queue: queue
         ).taskID
     }
 }
@@ -62,14 +64,38 @@ extension Database {
 enum TestProviderAPI {
     case openAI(OpenAIImagesProvider.Dialect)
     case gemini
+    case replicate
 
-    /// The base URL's path: OpenAI's version path, none for Azure (its base URL is the
-    /// resource's endpoint), Gemini's `v1beta`.
+    /// The base URL's path: OpenAI's and Replicate's version path, none for Azure (its base
+    /// URL is the resource's endpoint), Gemini's `v1beta`.
     var versionPath: String {
         switch self {
         case .openAI(.azure): ""
-        case .openAI: "/v1"
+        case .openAI, .replicate: "/v1"
         case .gemini: "/v1beta"
+        }
+    }
+
+    /// The client for this API, as `imagegen worker` makes it, with the tests' limits.
+    func provider(client: CurlMultiClient, baseURL: String, apiKeys: [String]) -> any ImageProvider {
+        switch self {
+        case .openAI(let dialect):
+            OpenAIImagesProvider(
+                client: client, baseURL: baseURL, apiKeys: apiKeys, timeoutMilliseconds: 60_000,
+                maxResponseBytes: RunningSystem.providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000, dialect: dialect
+            )
+        case .gemini:
+            GeminiImagesProvider(
+                client: client, baseURL: baseURL, apiKeys: apiKeys, timeoutMilliseconds: 60_000,
+                maxResponseBytes: RunningSystem.providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000
+            )
+        case .replicate:
+            // Polls often: a test's predictions end within a few polls.
+            ReplicateImagesProvider(
+                client: client, baseURL: baseURL, apiKeys: apiKeys, timeoutMilliseconds: 60_000,
+                maxResponseBytes: RunningSystem.providerMaxResponseBytes, longestRetryAfterMilliseconds: 2_000,
+                pollInterval: .milliseconds(20)
+            )
         }
     }
 }
