@@ -345,7 +345,9 @@ private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
         return 0
     }
     data.withMemoryRebound(to: UInt8.self, capacity: length) {
-        transfer.responseBody.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+        let piece = UnsafeBufferPointer(start: $0, count: length)
+        transfer.responseBody.append(contentsOf: piece)
+        transfer.request.onBody?(Array(piece))
     }
     return length
 }

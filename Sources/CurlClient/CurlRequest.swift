@@ -9,6 +9,10 @@ public struct CurlRequest: Sendable {
     public var connectTimeoutMilliseconds: Int
     /// A longer response body ends the transfer with a `tooLarge` error; nil for no limit.
     public var maxResponseBytes: Int?
+    /// Told each piece of the response body as it arrives, for an answer streamed as it is made
+    /// (Server-Sent Events); the whole body still comes with the response. Called on the client's
+    /// driver thread: it must only hand the bytes on, never block.
+    public var onBody: (@Sendable ([UInt8]) -> Void)?
 
     public init(
         method: String = "GET",
@@ -17,7 +21,8 @@ public struct CurlRequest: Sendable {
         body: [UInt8] = [],
         timeoutMilliseconds: Int = 60_000,
         connectTimeoutMilliseconds: Int = 5_000,
-        maxResponseBytes: Int? = nil
+        maxResponseBytes: Int? = nil,
+        onBody: (@Sendable ([UInt8]) -> Void)? = nil
     ) {
         self.method = method
         self.url = url
@@ -26,6 +31,7 @@ public struct CurlRequest: Sendable {
         self.timeoutMilliseconds = timeoutMilliseconds
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.maxResponseBytes = maxResponseBytes
+        self.onBody = onBody
     }
 }
 

@@ -5,8 +5,9 @@ import OpenAPIRuntime
 
 extension APIHandlers {
     /// Server-Sent Events: one `status` event now and one at every change of status, attempt or
-    /// cancel request, and a `progress` event when only the provider's progress or the route
-    /// changed, until the task ends.
+    /// cancel request, a `partial_image` event with each draft the provider streams (the latest
+    /// when several came at once), and a `progress` event when only the provider's progress or
+    /// the route changed, until the task ends.
     func streamTaskEvents(_ input: Operations.StreamTaskEvents.Input) async throws -> Operations.StreamTaskEvents.Output {
         let userID = try AuthenticatedUser.required()
         let taskID = try Self.taskID(input.path.id)
@@ -35,6 +36,8 @@ private actor TaskEventStream {
     private var current: TaskSnapshot
     private var sent: (status: TaskStatus, attempts: Int, cancelRequested: Bool)?
     private var sentProgress: (progress: String?, provider: String?)?
+    /// The drafts counted when the last `partial_image` event went out.
+    private var sentPartialImages = 0
     private var lastChange = ContinuousClock.now
     private var finished = false
     private let userID: UUID
@@ -68,6 +71,13 @@ private actor TaskEventStream {
                 lastChange = ContinuousClock.now
                 finished = current.status.isTerminal
                 return try ServerSentEvent.status(Components.Schemas.Task(current))
+            }
+            if current.partialImages > sentPartialImages, !current.status.isTerminal {
+                sentPartialImages = current.partialImages
+                lastChange = ContinuousClock.now
+                if let draft = try await tasks.latestPartialImage(taskID: current.taskID, userID: userID) {
+                    return try ServerSentEvent.partialImage(draft, taskID: current.taskID)
+                }
             }
             if let sentProgress, sentProgress != progress {
                 self.sentProgress = progress

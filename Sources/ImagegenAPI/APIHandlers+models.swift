@@ -52,6 +52,7 @@ struct ModelBody: Codable, Hashable, Sendable {
     let kept_available: Bool
     let providers: [String]
     let tier: Nullable<String>
+    let max_partial_images: Int
 
     init(_ model: ModelSpec, in catalog: ModelCatalog) {
         name = model.name
@@ -64,6 +65,7 @@ struct ModelBody: Codable, Hashable, Sendable {
         kept_available = model.keptAvailable && model.retirement?.hasBegun == true
         providers = model.routes.map(\.provider)
         tier = Nullable(model.tier)
+        max_partial_images = model.maxPartialImages
         max_images = model.maxImages
         max_prompt_characters = model.maxPromptCharacters
         sizes = model.sizes

@@ -28,7 +28,8 @@ extension Components.Schemas.Task {
             imageUrls: Self.hasImages(snapshot) ? (0..<snapshot.imageCount).map { Self.imageURL(taskID: id, position: $0) } : nil,
             imagesPurgedAt: snapshot.imagesPurgedAt.map(Self.date),
             provider: snapshot.provider,
-            progress: snapshot.status == .running ? snapshot.progress : nil
+            progress: snapshot.status == .running ? snapshot.progress : nil,
+            partialImages: snapshot.partialImages > 0 ? snapshot.partialImages : nil
         )
     }
 

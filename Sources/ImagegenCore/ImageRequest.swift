@@ -49,19 +49,26 @@ public struct ImageOptions: Sendable, Equatable, Codable {
     /// 0-100, for jpeg and webp.
     public var outputCompression: Int?
     public var moderation: String?
+    /// How many partial images the provider streams while it draws (1-3); nil for none.
+    public var partialImages: Int?
 
     enum CodingKeys: String, CodingKey {
         case background
         case outputFormat = "output_format"
         case outputCompression = "output_compression"
         case moderation
+        case partialImages = "partial_images"
     }
 
-    public init(background: String? = nil, outputFormat: String? = nil, outputCompression: Int? = nil, moderation: String? = nil) {
+    public init(
+        background: String? = nil, outputFormat: String? = nil, outputCompression: Int? = nil, moderation: String? = nil,
+        partialImages: Int? = nil
+    ) {
         self.background = background
         self.outputFormat = outputFormat
         self.outputCompression = outputCompression
         self.moderation = moderation
+        self.partialImages = partialImages
     }
 
     /// The options as JSON, for the task's row.

@@ -2,7 +2,7 @@
 public struct ImageRequestValidator: Sendable {
     public static let fields: Set<String> = [
         "prompt", "model", "size", "quality", "style", "n", "user", "background", "output_format", "output_compression", "moderation",
-        "fallback",
+        "partial_images", "fallback",
     ]
     static let maxEndUserLength = 256
 
@@ -83,7 +83,7 @@ public struct ImageRequestValidator: Sendable {
         }
         return ImageRequest(
             prompt: prompt, model: model.name, size: size, quality: quality, style: style, n: n, endUser: endUser,
-            options: try options(object, model: model), fallback: fallback
+            options: try options(object, model: model, n: n), fallback: fallback
         )
     }
 
@@ -101,11 +101,12 @@ public struct ImageRequestValidator: Sendable {
         body["output_format"] = request.options?.outputFormat.map { .string($0) }
         body["output_compression"] = request.options?.outputCompression.map { .integer(Int64($0)) }
         body["moderation"] = request.options?.moderation.map { .string($0) }
+        body["partial_images"] = request.options?.partialImages.map { .integer(Int64($0)) }
         return try? validate(.object(body))
     }
 
     /// The gpt-image fields the request gave, each checked against the values the model takes.
-    private func options(_ object: [String: JSONValue], model: ModelSpec) throws(ValidationError) -> ImageOptions? {
+    private func options(_ object: [String: JSONValue], model: ModelSpec, n: Int) throws(ValidationError) -> ImageOptions? {
         func option(_ field: String, allowed: [String]) throws(ValidationError) -> String? {
             guard let value = object[field], value != .null else { return nil }
             guard !allowed.isEmpty else {
@@ -133,6 +134,26 @@ public struct ImageRequestValidator: Sendable {
                 throw ValidationError(code: "invalid_value", field: "output_compression", message: "output_compression must be from 0 to 100")
             }
             options.outputCompression = Int(compression)
+        }
+        if let value = object["partial_images"], value != .null {
+            guard case .integer(let count) = value else {
+                throw ValidationError(
+                    code: "invalid_type", field: "partial_images", message: "partial_images must be a whole number, not \(value.typeName)"
+                )
+            }
+            guard model.maxPartialImages > 0 else {
+                throw ValidationError(code: "invalid_value", field: "partial_images", message: "\(model.name) does not stream partial images")
+            }
+            guard (0...Int64(model.maxPartialImages)).contains(count) else {
+                throw ValidationError(
+                    code: "invalid_value", field: "partial_images", message: "partial_images must be from 0 to \(model.maxPartialImages)"
+                )
+            }
+            // The provider streams one image's drafts: a request for several images cannot stream.
+            guard count == 0 || n == 1 else {
+                throw ValidationError(code: "invalid_value", field: "partial_images", message: "partial_images needs n = 1")
+            }
+            options.partialImages = count == 0 ? nil : Int(count)
         }
         return options == ImageOptions() ? nil : options
     }

@@ -30,6 +30,8 @@ public struct ModelSpec: Sendable, Equatable {
     public var routes: [ModelRoute]
     /// Models of one tier make images of comparable quality: fallback may move a task between them.
     public var tier: String?
+    /// The most partial images the model streams while it draws; 0 when it streams none.
+    public var maxPartialImages: Int
 
     /// Whether a request for the model is refused: its retirement day has come and nobody keeps it.
     public var isRetired: Bool { retirement?.hasBegun == true && !keptAvailable }
@@ -39,7 +41,7 @@ public struct ModelSpec: Sendable, Equatable {
         styles: [String], defaultSize: String, defaultQuality: String, acceptsResponseFormat: Bool,
         retirement: Retirement? = nil, keptAvailable: Bool = false, outputFormats: [String] = [], backgrounds: [String] = [],
         moderations: [String] = [], sizeRule: SizeRule? = nil, outputTokensPerSquare: [String: Int] = [:], routes: [ModelRoute] = [],
-        tier: String? = nil
+        tier: String? = nil, maxPartialImages: Int = 0
     ) {
         self.name = name
         self.maxPromptCharacters = maxPromptCharacters
@@ -59,6 +61,7 @@ public struct ModelSpec: Sendable, Equatable {
         self.outputTokensPerSquare = outputTokensPerSquare
         self.routes = routes
         self.tier = tier
+        self.maxPartialImages = maxPartialImages
     }
 
     /// Whether the model takes `size`: one of its sizes, or a WxH within its rule.

@@ -62,6 +62,8 @@ public struct Generation: Sendable, Equatable {
 public enum ProviderProgress: Sendable, Equatable {
     /// The provider's own state of the call, e.g. Replicate's `starting` or `processing`.
     case status(String)
+    /// A draft of the image, streamed while the provider draws it (OpenAI's `partial_images`), 0-based.
+    case partialImage(index: Int, image: GeneratedImage)
 }
 
 /// Generates images for a request. Production talks to a provider's API; tests point the

@@ -55,18 +55,32 @@ public struct OpenAIImagesProvider: ImageProvider {
         _ request: ImageRequest, acceptsResponseFormat: Bool, keyID: String, progress: @escaping @Sendable (ProviderProgress) async -> Void
     ) async throws(ProviderFailure) -> Generation {
         let apiKey = try transport.secret(keyID)
+        // Drafts come as Server-Sent Events while the image is drawn; Together streams none.
+        let partialImages = dialect == .together ? 0 : request.options?.partialImages ?? 0
         let body: [UInt8]
         do {
             body = Array(try dialect == .together
                 ? JSONEncoder().encode(TogetherBody(request))
-                : JSONEncoder().encode(GenerationBody(request, acceptsResponseFormat: acceptsResponseFormat)))
+                : JSONEncoder().encode(GenerationBody(request, acceptsResponseFormat: acceptsResponseFormat, stream: partialImages > 0)))
         } catch {
             throw ProviderFailure(code: "invalid_request", message: "cannot encode the request: \(error)", isRetryable: false)
         }
-        let response = try await transport.send(
-            "POST", endpoint, headers: [dialect.authorization(apiKey), ("Content-Type", "application/json"), ("Accept", "application/json")],
-            body: body
-        )
+        let relay = partialImages > 0 ? PartialImageRelay(progress) : nil
+        let response: CurlResponse
+        do {
+            response = try await transport.send(
+                "POST", endpoint,
+                headers: [
+                    dialect.authorization(apiKey), ("Content-Type", "application/json"),
+                    ("Accept", relay == nil ? "application/json" : "text/event-stream"),
+                ],
+                body: body, onBody: relay?.feed
+            )
+        } catch {
+            await relay?.finish()
+            throw error
+        }
+        await relay?.finish()
         guard response.status == 200 else {
             let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(response.body))
             throw ProviderFailure.classify(
@@ -76,7 +90,32 @@ public struct OpenAIImagesProvider: ImageProvider {
                 retryAfterMilliseconds: RetryAfter.milliseconds(in: response.headers, longest: transport.longestRetryAfterMilliseconds)
             )
         }
-        return try Self.generation(in: response.body, requested: request.n)
+        return relay == nil ? try Self.generation(in: response.body, requested: request.n) : try Self.streamedGeneration(in: response.body)
+    }
+
+    /// The image and usage of a streamed answer: its `image_generation.completed` event. An
+    /// `error` event is the provider's refusal, classified like an error answer.
+    static func streamedGeneration(in body: [UInt8]) throws(ProviderFailure) -> Generation {
+        var parser = EventStreamParser()
+        let events = parser.feed(body + Array("\n\n".utf8))
+        for event in events {
+            guard let streamed = try? JSONDecoder().decode(StreamedImageEvent.self, from: Data(event.data.utf8)) else { continue }
+            if streamed.type == "error" || event.name == "error" {
+                throw ProviderFailure.classify(status: 400, errorCode: streamed.error?.code, message: streamed.error?.message, retryAfterMilliseconds: nil)
+            }
+            guard streamed.type == "image_generation.completed" else { continue }
+            if let usage = streamed.usage {
+                try TokenUsage.checkReported([
+                    usage.input_tokens, usage.output_tokens, usage.input_tokens_details?.text_tokens, usage.input_tokens_details?.image_tokens,
+                ])
+            }
+            let image = try GeneratedImage(base64: streamed.b64_json, index: 0, revisedPrompt: streamed.revised_prompt)
+            return Generation(images: [image], usage: streamed.usage?.tokenUsage)
+        }
+        throw ProviderFailure(
+            code: "malformed_response", message: "the provider's stream ended without image_generation.completed", isRetryable: true,
+            providerMayHaveBilled: true
+        )
     }
 
     /// The images and usage in a success answer. More images than `requested` keep the first
@@ -124,8 +163,10 @@ private struct GenerationBody: Encodable {
     let output_format: String?
     let output_compression: Int?
     let moderation: String?
+    let stream: Bool?
+    let partial_images: Int?
 
-    init(_ request: ImageRequest, acceptsResponseFormat: Bool) {
+    init(_ request: ImageRequest, acceptsResponseFormat: Bool, stream: Bool) {
         prompt = request.prompt
         model = request.model
         n = request.n
@@ -138,6 +179,8 @@ private struct GenerationBody: Encodable {
         output_format = request.options?.outputFormat
         output_compression = request.options?.outputCompression
         moderation = request.options?.moderation
+        self.stream = stream ? true : nil
+        partial_images = stream ? request.options?.partialImages : nil
     }
 }
 
@@ -190,6 +233,53 @@ private struct GenerationResponse: Decodable {
 
     let data: [Item]
     let usage: Usage?
+}
+
+/// One event of a streamed answer: `image_generation.partial_image` (a draft and its
+/// `partial_image_index`), `image_generation.completed` (the image and `usage`) or `error`.
+private struct StreamedImageEvent: Decodable {
+    let type: String?
+    let b64_json: String?
+    let partial_image_index: Int?
+    let revised_prompt: String?
+    let usage: GenerationResponse.Usage?
+    let error: ErrorEnvelope.Body?
+}
+
+/// Hands the drafts of a streamed answer to `progress` as they arrive: curl gives the bytes
+/// on its driver thread, which must not wait, so they pass through a stream to a task that
+/// parses them and awaits `progress` in order.
+private final class PartialImageRelay: Sendable {
+    private let pieces: AsyncStream<[UInt8]>.Continuation
+    private let reader: Task<Void, Never>
+
+    init(_ progress: @escaping @Sendable (ProviderProgress) async -> Void) {
+        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
+        pieces = continuation
+        reader = Task {
+            var parser = EventStreamParser()
+            for await piece in stream {
+                for event in parser.feed(piece) {
+                    guard let streamed = try? JSONDecoder().decode(StreamedImageEvent.self, from: Data(event.data.utf8)),
+                          streamed.type == "image_generation.partial_image",
+                          let image = try? GeneratedImage(base64: streamed.b64_json, index: streamed.partial_image_index ?? 0, revisedPrompt: nil)
+                    else { continue }
+                    // A broken draft is skipped: only the final image is charged and kept.
+                    await progress(.partialImage(index: streamed.partial_image_index ?? 0, image: image))
+                }
+            }
+        }
+    }
+
+    var feed: @Sendable ([UInt8]) -> Void {
+        { [pieces] piece in pieces.yield(piece) }
+    }
+
+    /// Waits until every draft received has been handed on.
+    func finish() async {
+        pieces.finish()
+        await reader.value
+    }
 }
 
 private struct ErrorEnvelope: Decodable {

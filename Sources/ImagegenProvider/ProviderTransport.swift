@@ -38,11 +38,14 @@ struct ProviderTransport: Sendable {
     }
 
     /// Sends one request and returns the answer, whatever its status.
-    func send(_ method: String, _ url: String, headers: [(String, String)], body: [UInt8] = []) async throws(ProviderFailure) -> CurlResponse {
+    /// - Parameter onBody: told each piece of the answer's body as it arrives (`CurlRequest.onBody`).
+    func send(
+        _ method: String, _ url: String, headers: [(String, String)], body: [UInt8] = [], onBody: (@Sendable ([UInt8]) -> Void)? = nil
+    ) async throws(ProviderFailure) -> CurlResponse {
         do {
             return try await client.send(CurlRequest(
                 method: method, url: url, headers: headers, body: body, timeoutMilliseconds: timeoutMilliseconds,
-                maxResponseBytes: maxResponseBytes
+                maxResponseBytes: maxResponseBytes, onBody: onBody
             ))
         } catch let error as CurlError {
             switch error.kind {

@@ -160,6 +160,28 @@ public struct AttemptStore: Sendable {
         }
     }
 
+    /// Keeps a draft the provider streamed as the task's latest and counts it, so that the
+    /// task's event streams send it; a draft of a newer attempt or of an ended task is ignored.
+    public func recordPartialImage(_ attempt: TaskAttempt, index: Int, mediaType: String, bytes: [UInt8]) async throws {
+        try await database.run { connection in
+            try connection.query(
+                """
+                WITH running AS (
+                    UPDATE tasks SET partial_images = partial_images + 1, updated_at = now()
+                    WHERE id = $1 AND attempts = $2 AND status = 'running'
+                    RETURNING id
+                )
+                INSERT INTO task_partial_images (task_id, attempt, partial_index, media_type, bytes)
+                SELECT id, $2, $3, $4, $5 FROM running
+                ON CONFLICT (task_id) DO UPDATE
+                SET attempt = excluded.attempt, partial_index = excluded.partial_index, media_type = excluded.media_type,
+                    bytes = excluded.bytes, received_at = now()
+                """,
+                [.text(attempt.taskID.uuidString), .int(attempt.attempt), .int(index), .text(mediaType), .bytes(bytes)]
+            )
+        }
+    }
+
     /// Records how far the provider says the attempt has come; a change of a newer attempt
     /// or of an ended task is ignored. Listeners of the task hear of it.
     public func recordProgress(_ attempt: TaskAttempt, _ progress: String) async throws {

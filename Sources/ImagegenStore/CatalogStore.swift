@@ -21,7 +21,7 @@ public struct CatalogStore: Sendable {
                        array_to_string(moderations, ',') AS moderations, size_step, max_side, max_pixels,
                        coalesce(output_tokens::text, '{}') AS output_tokens,
                        to_char(retires_on, 'YYYY-MM-DD') AS retires_on,
-                       coalesce(retires_on <= (now() AT TIME ZONE 'UTC')::date, false) AS retired, tier
+                       coalesce(retires_on <= (now() AT TIME ZONE 'UTC')::date, false) AS retired, tier, max_partial_images
                 FROM models WHERE enabled
                 """)
             let prices = try connection.query("""
@@ -65,7 +65,8 @@ public struct CatalogStore: Sendable {
                     SizeRule(step: Int(step), maxSide: Int(try row.int("max_side")), maxPixels: Int(try row.int("max_pixels")))
                 },
                 outputTokensPerSquare: (try? JSONDecoder().decode([String: Int].self, from: Data(try row.string("output_tokens").utf8))) ?? [:],
-                routes: routes[try row.string("name")] ?? [], tier: try row.optionalString("tier")
+                routes: routes[try row.string("name")] ?? [], tier: try row.optionalString("tier"),
+                maxPartialImages: Int(try row.int("max_partial_images"))
             )
         }
         var prices: [PriceKey: MicroDollars] = [:]
@@ -145,9 +146,10 @@ extension CatalogStore {
                 """
                 INSERT INTO models (name, max_prompt_characters, max_images, sizes, qualities, styles, default_size, default_quality,
                                     accepts_response_format, output_formats, backgrounds, moderations, size_step, max_side, max_pixels,
-                                    output_tokens, tier)
+                                    output_tokens, max_partial_images, tier)
                 SELECT $1, max_prompt_characters, max_images, sizes, qualities, styles, default_size, default_quality,
-                       accepts_response_format, output_formats, backgrounds, moderations, size_step, max_side, max_pixels, output_tokens, $3
+                       accepts_response_format, output_formats, backgrounds, moderations, size_step, max_side, max_pixels, output_tokens,
+                       max_partial_images, $3
                 FROM models WHERE name = $2
                 ON CONFLICT (name) DO NOTHING
                 """,

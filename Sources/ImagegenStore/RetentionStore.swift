@@ -36,6 +36,10 @@ public struct RetentionStore: Sendable {
                         RETURNING id
                     ), deleted AS (
                         DELETE FROM task_images i USING purged WHERE i.task_id = purged.id RETURNING octet_length(i.bytes) AS size
+                    ), drafts AS (
+                        -- Streamed drafts of every task that ended before the cutoff, whatever its end.
+                        DELETE FROM task_partial_images p USING tasks t
+                        WHERE p.task_id = t.id AND t.finished_at < 'epoch'::timestamptz + $1::bigint * interval '1 millisecond'
                     )
                     SELECT (SELECT count(*) FROM purged) AS tasks, count(*) AS images, coalesce(sum(size), 0)::bigint AS bytes
                     FROM deleted

@@ -73,6 +73,16 @@ public struct TaskSnapshot: Sendable {
     public let provider: String?
     /// How far the running attempt has come, in the provider's words.
     public let progress: String?
+    /// How many drafts of its image the provider has streamed for the task.
+    public let partialImages: Int
+}
+
+/// A draft of a task's image, streamed by the provider while it drew it.
+public struct PartialImage: Sendable, Equatable {
+    /// Its place among the attempt's drafts, from 0.
+    public let index: Int
+    public let mediaType: String
+    public let bytes: [UInt8]
 }
 
 /// A stored image without its bytes: what an answer needs to stream them a slice at a time.

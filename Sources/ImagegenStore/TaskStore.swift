@@ -156,6 +156,26 @@ public struct TaskStore: Sendable {
         return try rows.first.map(TaskSnapshot.init)
     }
 
+    /// The latest draft the provider streamed for the owner's task, if any.
+    public func latestPartialImage(taskID: UUID, userID: UUID) async throws -> PartialImage? {
+        try await database.run { connection in
+            try connection.query(
+                """
+                SELECT p.partial_index::text AS partial_index, p.media_type, p.bytes
+                FROM task_partial_images p JOIN tasks t ON t.id = p.task_id
+                WHERE p.task_id = $1 AND t.user_id = $2
+                """,
+                // Binary, so the bytes come as they are; the index is read as text for it.
+                [.text(taskID.uuidString), .text(userID.uuidString)], binaryResult: true
+            ).first.map { row in
+                PartialImage(
+                    index: Int(try row.string("partial_index")) ?? 0, mediaType: try row.string("media_type"),
+                    bytes: try row.optionalBytes("bytes") ?? []
+                )
+            }
+        }
+    }
+
     /// The task's stored images in order, without their bytes.
     public func imageDescriptions(taskID: UUID) async throws -> [StoredImageDescription] {
         try await database.run { connection in
@@ -242,7 +262,7 @@ public struct TaskStore: Sendable {
                \(rfc3339("t.finished_at")) AS finished_at, \(rfc3339("t.next_attempt_at")) AS next_attempt_at,
                \(rfc3339("t.images_purged_at")) AS images_purged_at,
                (extract(epoch FROM t.created_at) * 1000000)::bigint AS created_micros,
-               t.cancel_requested_at IS NOT NULL AS cancel_requested, c.amount_micro_usd, t.provider, t.progress,
+               t.cancel_requested_at IS NOT NULL AS cancel_requested, c.amount_micro_usd, t.provider, t.progress, t.partial_images,
                (SELECT count(*) FROM task_images i WHERE i.task_id = t.id) AS image_count
         FROM tasks t LEFT JOIN charges c ON c.task_id = t.id
         """
@@ -274,7 +294,8 @@ extension TaskSnapshot {
             imageCount: Int(try row.int("image_count")),
             imagesPurgedAt: try row.optionalString("images_purged_at"),
             provider: try row.optionalString("provider"),
-            progress: try row.optionalString("progress")
+            progress: try row.optionalString("progress"),
+            partialImages: Int(try row.int("partial_images"))
         )
     }
 }

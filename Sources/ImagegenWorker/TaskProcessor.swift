@@ -112,9 +112,14 @@ public struct TaskProcessor: Sendable {
                 outcome = .success(try await route.provider.generate(
                     call, acceptsResponseFormat: attempt.acceptsResponseFormat, keyID: admission.keyID
                 ) { progress in
-                    guard case .status(let state) = progress else { return }
+                    // Progress only informs: a note that cannot be kept never holds the call up.
                     do {
-                        try await store.recordProgress(attempt, state)
+                        switch progress {
+                        case .status(let state):
+                            try await store.recordProgress(attempt, state)
+                        case .partialImage(let index, let image):
+                            try await store.recordPartialImage(attempt, index: index, mediaType: image.mediaType, bytes: image.bytes)
+                        }
                     } catch {
                         progressLogger.warning("cannot record the provider's progress: \(error)")
                     }

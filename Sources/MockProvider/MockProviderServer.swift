@@ -192,6 +192,12 @@ public final class MockProviderServer: Sendable {
         if model.hasPrefix("gpt-image"), !["png", "jpeg", "webp"].contains(outputFormat) {
             return error(400, code: "invalid_value", type: "invalid_request_error", message: "Invalid value for 'output_format'.")
         }
+        // Streaming: drafts as `image_generation.partial_image` events, then `image_generation.completed`.
+        let streamed = json["stream"] as? Bool == true
+        let partialImages = json["partial_images"] as? Int ?? 0
+        if streamed, !model.hasPrefix("gpt-image") || n != 1 || !(0...3).contains(partialImages) {
+            return error(400, code: "invalid_value", type: "invalid_request_error", message: "stream takes a gpt-image model, n 1 and partial_images 0-3.")
+        }
         if model == "gpt-image-2", json["background"] as? String == "transparent" {
             return error(400, code: "invalid_value", type: "invalid_request_error", message: "gpt-image-2 does not support transparent backgrounds.")
         }
@@ -214,7 +220,8 @@ public final class MockProviderServer: Sendable {
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
         // Counted on arrival, so that a test sees a held call while it is held.
         record(fault?.rawValue ?? "ok", prompt: prompt, served: fault?.isBilled ?? true)
-        if fault == .hold {
+        // A streamed call held by `[mock:hold]` sends its drafts first and holds its final image.
+        if fault == .hold, !streamed {
             let deadline = ContinuousClock.now + .seconds(plan.hangSeconds)
             while !state.withLock({ $0.released }), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(10))
@@ -282,6 +289,9 @@ public final class MockProviderServer: Sendable {
                     "input_tokens_details": ["text_tokens": input, "image_tokens": 0],
                 ]
             }
+            if streamed {
+                return try streamedAnswer(image: image, partialImages: partialImages, usage: usage ?? [:], holding: fault == .hold)
+            }
             // Written by hand around the cached base64 text: serializing a large string costs more
             // CPU than the rest of a call, and the benchmark's "instant provider" should cost little.
             let item = "{\"b64_json\": \"\(image)\"" + (revisedPrompt.map { ", \"revised_prompt\": \($0)" } ?? "") + "}"
@@ -289,6 +299,34 @@ public final class MockProviderServer: Sendable {
             let usageField = try usage.map { ", \"usage\": \(try Self.json($0))" } ?? ""
             return raw(200, "{\"created\": \(Int(Date().timeIntervalSince1970)), \"data\": [\(data)]\(usageField)}")
         }
+    }
+
+    /// OpenAI's streamed answer: `partialImages` drafts, then the image with its usage. With
+    /// `holding`, the drafts go at once and the image waits for `POST /_mock/release`, so a
+    /// test sees the drafts arrive while the call still runs.
+    private func streamedAnswer(image: String, partialImages: Int, usage: [String: Any], holding: Bool) throws -> Response {
+        func event(_ type: String, _ fields: String) -> ByteBuffer {
+            ByteBuffer(string: "event: \(type)\ndata: {\"type\": \"\(type)\", \(fields)}\n\n")
+        }
+        let drafts = (0..<partialImages).map { index in
+            event("image_generation.partial_image", "\"partial_image_index\": \(index), \"b64_json\": \"\(image)\"")
+        }
+        let completed = event("image_generation.completed", "\"b64_json\": \"\(image)\", \"usage\": \(try Self.json(usage))")
+        let hangSeconds = plan.hangSeconds
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream"],
+            body: ResponseBody { writer in
+                for draft in drafts { try await writer.write(draft) }
+                if holding {
+                    let deadline = ContinuousClock.now + .seconds(hangSeconds)
+                    while !self.state.withLock({ $0.released }), ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                }
+                try await writer.write(completed)
+                try await writer.finish(nil)
+            }
+        )
     }
 
     /// `value` as JSON text.

@@ -9,7 +9,7 @@ struct ImageOptionsTests {
             ModelSpec(
                 name: "gpt-image-2", maxPromptCharacters: 32000, maxImages: 10, sizes: ["1024x1024", "1536x1024"],
                 qualities: ["low", "auto"], styles: [], defaultSize: "1024x1024", defaultQuality: "auto", acceptsResponseFormat: false,
-                outputFormats: ["png", "jpeg", "webp"], backgrounds: ["opaque", "auto"], moderations: ["low", "auto"]
+                outputFormats: ["png", "jpeg", "webp"], backgrounds: ["opaque", "auto"], moderations: ["low", "auto"], maxPartialImages: 3
             ),
             ModelSpec(
                 name: "dall-e-3", maxPromptCharacters: 4000, maxImages: 1, sizes: ["1024x1024"], qualities: ["standard"], styles: [],
@@ -46,6 +46,22 @@ struct ImageOptionsTests {
         #expect(plain.mediaType == "image/png")
         // A request without the fields has the digest it had before they existed.
         #expect(!String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("options"))
+    }
+
+    @Test("partial_images: kept up to the model's most, for one image; 0 is none; refused by a model that streams no drafts")
+    func partialImages() throws {
+        #expect(try validate(#"{"prompt": "a fox", "partial_images": 2}"#).options == ImageOptions(partialImages: 2))
+        #expect(try validate(#"{"prompt": "a fox", "partial_images": 0}"#).options == nil)
+        for (body, message) in [
+            (#"{"prompt": "a fox", "partial_images": 4}"#, "partial_images must be from 0 to 3"),
+            (#"{"prompt": "a fox", "partial_images": 1, "n": 2}"#, "partial_images needs n = 1"),
+            (#"{"prompt": "a fox", "partial_images": "2"}"#, "partial_images must be a whole number, not string"),
+            (#"{"prompt": "a fox", "model": "dall-e-3", "partial_images": 1}"#, "dall-e-3 does not stream partial images"),
+        ] {
+            let refused = refusal(body)
+            #expect(refused?.field == "partial_images", "\(body)")
+            #expect(refused?.message == message, "\(body)")
+        }
     }
 
     @Test("a value the model does not take, a field it does not take, or compression without jpeg or webp is a 422 naming the field",

@@ -3,8 +3,42 @@ import ImagegenProviderGate
 import ImagegenStore
 import Testing
 
-@Suite("Provider routes: Replicate end to end, progress on the event stream, fallback when a route is down")
+@Suite("Provider routes: Replicate end to end, progress and drafts on the event stream, fallback when a route is down")
 struct ProviderRouteTests {
+    @Test("a gpt-image-2 task asking for partial images: each draft reaches an event-stream client while the call runs, before succeeded")
+    func partialImagesOnTheStream() async throws {
+        let system = try await RunningSystem.start(defaultModel: "gpt-image-2")
+        defer { Task { await system.stop() } }
+        let (_, key) = try await system.createUser(name: "drafts")
+        let taskID = try #require(try await system.submit(
+            key: key, #"{"prompt": "a heron, drawn slowly [mock:hold]", "quality": "low", "partial_images": 2}"#
+        ).json["task_id"] as? String)
+        let stream = try EventStreamReader(url: system.apiBaseURL + "/images/tasks/\(taskID)/events", key: key)
+        // The mock streams both drafts, then holds the final image until released.
+        #expect(await stream.waitForEvents { events in
+            events.contains { $0.name == "partial_image" && $0.task["partial_image_index"] as? Int == 1 }
+        })
+        let running = try await system.request("GET", "/images/tasks/\(taskID)/status", key: key)
+        #expect(running.json["status"] as? String == "running")
+        #expect(running.json["partial_images"] as? Int == 2)
+        try await system.releaseHeldCalls()
+        #expect(await stream.waitForEnd())
+
+        let events = stream.events
+        let draft = try #require(events.last { $0.name == "partial_image" })
+        #expect(draft.task["task_id"] as? String == taskID)
+        #expect(draft.task["media_type"] as? String == "image/png")
+        let bytes = try #require(Data(base64Encoded: draft.task["b64_json"] as? String ?? ""))
+        #expect(Array(bytes.prefix(4)) == [0x89, 0x50, 0x4e, 0x47], "the draft is a PNG")
+        let lastDraft = try #require(events.lastIndex { $0.name == "partial_image" })
+        let succeeded = try #require(events.firstIndex { $0.task["status"] as? String == "succeeded" })
+        #expect(lastDraft < succeeded)
+        let done = try await system.waitForTerminal(taskID: taskID, key: key)
+        #expect(done.json["status"] as? String == "succeeded")
+        #expect((done.json["images"] as? [[String: Any]])?.count == 1, "drafts are shown, not kept as the task's images")
+        #expect(try await system.providerCalls()["a heron, drawn slowly [mock:hold]"] == 1)
+    }
+
     @Test("flux-schnell runs on its Replicate route; the prediction's states reach an event-stream client as progress before succeeded")
     func replicateWithProgress() async throws {
         let system = try await RunningSystem.start(otherProviders: ["replicate": .replicate])

@@ -3,6 +3,7 @@ import Foundation
 import ImagegenCore
 import ImagegenProvider
 import MockProvider
+import Synchronization
 import Testing
 
 @Suite("The provider client against the mock provider's injected faults, over real HTTP")
@@ -176,6 +177,39 @@ struct OpenAIImagesProviderTests {
         #expect(unavailable?.isRetryable == true)
         #expect(failure(await ask("a kite", with: gemini(key: "not-the-key")))?.code == "provider_auth_failed")
         #expect(failure(await ask("a kite", model: "imagen-nope", with: client))?.code == "model_not_found")
+    }
+
+    @Test("a streamed gpt-image call hands each draft to progress while the call runs, then returns the image and its usage")
+    func streamedDrafts() async throws {
+        var tasks: [Task<Void, Never>] = []
+        defer { tasks.forEach { $0.cancel() } }
+        let mock = MockProviderServer(plan: FaultPlan())
+        let port = try await RunningSystem.serve({
+            mock.makeApplication(host: "127.0.0.1", port: 0, logger: TestEnvironment.logger, onServerRunning: $0)
+        }, into: &tasks)
+        let client = OpenAIImagesProvider(
+            client: CurlMultiClient(), baseURL: "http://127.0.0.1:\(port)/v1", apiKeys: ["sk-test"], timeoutMilliseconds: 10_000
+        )
+        let request = ImageRequest(
+            prompt: "a kite drawn slowly [mock:hold]", model: "gpt-image-2", size: "1024x1024", quality: "low", style: nil, n: 1, endUser: nil,
+            options: ImageOptions(partialImages: 2)
+        )
+        let drafts = Mutex<[Int]>([])
+        let call = Task {
+            try await client.generate(request, acceptsResponseFormat: false, keyID: client.keyIDs[0]) { progress in
+                if case .partialImage(let index, let image) = progress, image.mediaType == "image/png" { drafts.withLock { $0.append(index) } }
+            }
+        }
+        // The mock sends both drafts and holds the final image until released: they arrived while the call ran.
+        #expect(try await eventually { drafts.withLock { $0 } == [0, 1] })
+        let released = try await CurlMultiClient().send(
+            CurlRequest(method: "POST", url: "http://127.0.0.1:\(port)/_mock/release", timeoutMilliseconds: 10_000)
+        )
+        #expect(released.status == 200)
+        let generation = try await call.value
+        #expect(generation.images.count == 1)
+        #expect(generation.usage?.outputTokens == 272)
+        #expect(drafts.withLock { $0 } == [0, 1])
     }
 
     @Test("a hanging provider is cut off at the client's timeout and is retryable")
