@@ -149,7 +149,19 @@ def run(driver):
         jpeg), 'the JPEG to render')
     status, task = api('GET', f'/images/tasks/{jpeg}/status', USER_KEY)
     check(task['model'] == 'gpt-image-2' and task['images'][0]['media_type'] == 'image/jpeg', f'a gpt-image-2 JPEG, got {task["model"]}')
+
+    # Drafts: the mock streams two drafts of a held gpt-image-2 call; the latest shows in the
+    # task's card while the call runs (it ends when the cancel step below releases held calls).
+    Select(driver.find_element(By.ID, 'output-format')).select_by_value('default')
+    Select(driver.find_element(By.ID, 'drafts')).select_by_value('2')
+    drafted = submit(driver, '[mock:hold] a heron, in drafts')
+    wait(driver, lambda d: d.execute_script(
+        'const i = document.querySelector(`#recent li[data-task-id="${arguments[0]}"] img.draft`); return i && i.complete && i.naturalWidth > 0;',
+        drafted), 'a draft to render while the call runs')
+    check(task_status(driver, drafted).get_attribute('data-status') == 'running', 'the drafted task still runs')
+    Select(driver.find_element(By.ID, 'drafts')).select_by_value('0')
     Select(driver.find_element(By.ID, 'model')).select_by_value('dall-e-3')
+    wait(driver, lambda d: not d_visible(d, 'drafts-field'), 'dall-e-3 to offer no drafts')
     wait(driver, lambda d: not d_visible(d, 'output-format-field'), 'dall-e-3 to offer no output format')
 
     # A prompt with markup is shown as text: no element made from it, no script run.
@@ -169,10 +181,15 @@ def run(driver):
     status, _ = api('POST', '/_mock/release', None, {}, base=PROVIDER.removesuffix('/v1'))
     check(status == 200, f'the mock released its held calls (HTTP {status})')
     wait_status(driver, slow, 'canceled')
+    # Released too, the drafted task ends: its image replaces the draft.
+    wait_status(driver, drafted, 'succeeded')
+    wait(driver, lambda d: d.execute_script(
+        'const c = document.querySelector(`#recent li[data-task-id="${arguments[0]}"]`); const i = c.querySelector("img.thumb");'
+        ' return !c.querySelector("img.draft") && i && i.complete && i.naturalWidth > 0;', drafted), 'the image to replace the draft')
     driver.save_screenshot(os.path.join(SHOTS, 'create.png'))
 
     # Enough tasks for two gallery pages; one fails for good once, for the operator's retry below.
-    for index in range(12):
+    for index in range(11):
         status, _ = api('POST', '/images/generate', USER_KEY, {'prompt': f'gallery picture {index}', 'model': 'dall-e-2', 'size': '256x256'})
         check(status == 202, f'submission {index} accepted (HTTP {status})')
     status, failed = api('POST', '/images/generate', USER_KEY, {'prompt': '[mock:content_policyx1] refused once'})

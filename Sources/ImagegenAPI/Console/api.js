@@ -46,7 +46,9 @@ export class API {
 
   // A task's event stream, read with fetch rather than EventSource, which cannot send the key
   // as a header (and a key in the URL would end up in logs). Calls onStatus with each task.
-  async follow(taskID, onStatus, signal) {
+  // Calls onStatus with the task at each status or progress event, and onDraft with each
+  // draft of its image (a partial_image event) while the provider draws it.
+  async follow(taskID, onStatus, signal, onDraft = () => {}) {
     const response = await fetch(`/images/tasks/${encodeURIComponent(taskID)}/events`, {
       headers: this.headers({ Accept: 'text/event-stream' }), signal,
     });
@@ -67,7 +69,9 @@ export class API {
           if (line.startsWith('event:')) event = line.slice(6).trim();
           else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
         }
-        if (event === 'status' && data.length) onStatus(JSON.parse(data.join('\n')));
+        if (!data.length) continue;
+        if (event === 'status' || event === 'progress') onStatus(JSON.parse(data.join('\n')));
+        else if (event === 'partial_image') onDraft(JSON.parse(data.join('\n')));
       }
     }
   }

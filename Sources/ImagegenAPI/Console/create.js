@@ -14,7 +14,7 @@ export class CreateView {
     const form = $('create-form');
     form.addEventListener('submit', (event) => { event.preventDefault(); this.submit(); });
     $('model').addEventListener('change', () => { this.fillOptions(); this.estimateSoon(); });
-    for (const id of ['size', 'quality', 'style', 'n', 'prompt', 'output-format', 'background', 'moderation']) {
+    for (const id of ['size', 'quality', 'style', 'n', 'prompt', 'output-format', 'background', 'moderation', 'drafts']) {
       $(id).addEventListener('input', () => this.estimateSoon());
     }
   }
@@ -56,6 +56,9 @@ export class CreateView {
       fill(id, ['default', ...values], 'default');
       $(`${id}-field`).hidden = values.length === 0;
     }
+    // Drafts stream for one image only, from models that draw them.
+    fill('drafts', ['0', ...Array.from({ length: model.max_partial_images }, (_, index) => String(index + 1))], '0');
+    $('drafts-field').hidden = model.max_partial_images === 0;
     $('n').max = model.max_images;
     if (Number($('n').value) > model.max_images) $('n').value = model.max_images;
     $('prompt').maxLength = model.max_prompt_characters;
@@ -75,6 +78,7 @@ export class CreateView {
     for (const [id, field] of [['output-format', 'output_format'], ['background', 'background'], ['moderation', 'moderation']]) {
       if (!$(`${id}-field`).hidden && $(id).value !== 'default') body[field] = $(id).value;
     }
+    if (!$('drafts-field').hidden && $('drafts').value !== '0' && body.n === 1) body.partial_images = Number($('drafts').value);
     return body;
   }
 
@@ -133,14 +137,24 @@ export class CreateView {
     });
     const controller = new AbortController();
     this.streams.push(controller);
-    this.api.follow(taskID, (task) => this.render(task, status, cancel, images), controller.signal)
+    this.api.follow(taskID, (task) => this.render(task, status, cancel, images), controller.signal, (draft) => this.showDraft(draft, images))
       .catch((error) => { if (error.name !== 'AbortError') status.textContent = `status unavailable: ${error.message}`; });
+  }
+
+  // The provider's latest draft stands in for the image until the task ends.
+  showDraft(draft, images) {
+    if (images.querySelector('img:not(.draft)')) return;
+    const bytes = Uint8Array.from(atob(draft.b64_json), (char) => char.charCodeAt(0));
+    const img = el('img', { alt: `draft ${draft.partial_image_index + 1}`, class: 'thumb draft', 'data-testid': 'draft' });
+    img.src = URL.createObjectURL(new Blob([bytes], { type: draft.media_type }));
+    clear(images).append(img);
   }
 
   async render(task, status, cancel, images) {
     status.textContent = statusText(task);
     status.dataset.status = task.status;
     cancel.hidden = !cancelable.has(task.status) || task.cancel_requested;
+    if (task.status !== 'running') images.querySelector('img.draft')?.remove();
     if (task.status === 'succeeded' && task.image_urls && !images.childElementCount) {
       for (const url of task.image_urls) {
         const img = el('img', { alt: task.prompt, class: 'thumb' });

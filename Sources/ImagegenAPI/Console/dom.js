@@ -33,5 +33,7 @@ export function statusText(task) {
   if (task.status === 'failed' && task.error) return `failed: ${task.error.message}`;
   if (task.status === 'retrying' && task.error) return `retrying (attempt ${task.attempts} of ${task.max_attempts}): ${task.error.message}`;
   if (task.cancel_requested) return `${task.status}, cancel requested`;
-  return task.status;
+  const where = task.provider ? ` on ${task.provider}` : '';
+  if (task.status === 'running' && task.progress) return `running${where}: ${task.progress}`;
+  return task.status === 'running' || task.status === 'succeeded' ? `${task.status}${where}` : task.status;
 }
