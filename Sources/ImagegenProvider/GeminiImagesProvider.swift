@@ -72,8 +72,12 @@ public struct GeminiImagesProvider: ImageProvider {
         let reason = decoded.candidates?.first?.finishReason ?? decoded.promptFeedback?.blockReason
         if images.isEmpty {
             if let reason, ["IMAGE_SAFETY", "SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "IMAGE_PROHIBITED_CONTENT"].contains(reason) {
+                // The categories that blocked it, when Gemini names them.
+                let categories = (decoded.candidates?.first?.safetyRatings ?? []).filter { $0.blocked == true }.compactMap(\.category)
                 throw ProviderFailure(
-                    code: "content_policy_violation", message: "the provider's safety system rejected the prompt (\(reason))", isRetryable: false
+                    code: "content_policy_violation",
+                    message: "the provider's safety system rejected the prompt (\(([reason] + categories).joined(separator: ": ")))",
+                    isRetryable: false
                 )
             }
             throw ProviderFailure(
@@ -123,8 +127,14 @@ private struct ContentResponse: Decodable {
             let parts: [Part]?
         }
 
+        struct SafetyRating: Decodable {
+            let category: String?
+            let blocked: Bool?
+        }
+
         let content: Content?
         let finishReason: String?
+        let safetyRatings: [SafetyRating]?
     }
 
     struct PromptFeedback: Decodable { let blockReason: String? }

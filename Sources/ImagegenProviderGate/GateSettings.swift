@@ -34,4 +34,12 @@ public struct GateSettings: Sendable, Equatable {
         self.breakerCooldown = breakerCooldown
         self.probeTimeout = probeTimeout
     }
+
+    /// The same settings for a provider whose keys may take `imagesPerMinute`, with the burst that rate gets by default.
+    public func limiting(to imagesPerMinute: Int) -> GateSettings {
+        GateSettings(
+            imagesPerMinute: imagesPerMinute, keyCooldown: keyCooldown, defaultRetryAfter: defaultRetryAfter, breakerFailures: breakerFailures,
+            breakerWindow: breakerWindow, breakerCooldown: breakerCooldown, probeTimeout: probeTimeout
+        )
+    }
 }

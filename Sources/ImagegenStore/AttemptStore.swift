@@ -55,7 +55,8 @@ public struct AttemptStore: Sendable {
     ///
     /// A start that names a route first moves its task there (`tasks.routes`, fixed at
     /// submission): its model, provider and unit price become the route's, so the reservation
-    /// below is made at the route's price. Only a task waiting to run moves.
+    /// below is made at the route's price. Only a task waiting to run, or one whose worker
+    /// stopped beating (taken over), moves: a live attempt keeps the route it runs on.
     public func beginAttempts(_ starts: [AttemptStart]) async throws -> [UUID: TaskAttempt] {
         guard !starts.isEmpty else { return [:] }
         let taskIDs = starts.map(\.taskID)
@@ -72,11 +73,13 @@ public struct AttemptStore: Sendable {
                         provider_model = t.routes -> m.position ->> 'provider_model',
                         unit_price_micro_usd = (t.routes -> m.position ->> 'unit_price_micro_usd')::bigint
                     FROM unnest($1::uuid[], $2::int[]) AS m (id, position)
-                    WHERE t.id = m.id AND t.status IN ('queued', 'retrying') AND t.routes -> m.position IS NOT NULL
+                    WHERE t.id = m.id AND t.routes -> m.position IS NOT NULL
+                      AND (t.status IN ('queued', 'retrying')
+                           OR (t.status = 'running' AND NOT coalesce(t.heartbeat_at > now() - $3::bigint * interval '1 millisecond', false)))
                     """,
                     [
                         .text("{" + moves.map(\.taskID.uuidString).joined(separator: ",") + "}"),
-                        .text("{" + moves.map { String($0.route ?? 0) }.joined(separator: ",") + "}"),
+                        .text("{" + moves.map { String($0.route ?? 0) }.joined(separator: ",") + "}"), .int(takeoverMilliseconds),
                     ]
                 )
             }

@@ -133,7 +133,11 @@ public final class MockProviderServer: Sendable {
         case .overloaded:
             return googleError(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
         case .contentPolicy, .moderationBlocked:
-            return raw(200, #"{"candidates": [{"content": {"parts": []}, "finishReason": "IMAGE_SAFETY"}], "usageMetadata": {"promptTokenCount": 7}}"#)
+            return raw(200, """
+                {"candidates": [{"content": {"parts": []}, "finishReason": "IMAGE_SAFETY", "safetyRatings": [\
+                {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}, \
+                {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"}]}], "usageMetadata": {"promptTokenCount": 7}}
+                """)
         default:
             count("images", key: key, by: 1)
             let image = encodedImage(size: "1024x1024", format: "png")

@@ -25,6 +25,8 @@ struct ProviderEndpoint: Equatable {
     var baseURL: String
     /// The pool workers call with; empty on processes that only read the provider's gate.
     var apiKeys: [String]
+    /// Images per minute each of its keys may be asked for, when it differs from PROVIDER_IMAGES_PER_MINUTE.
+    var imagesPerMinute: Int?
 }
 
 /// Settings read from environment variables; each has a default that matches
@@ -108,7 +110,8 @@ struct Configuration: Sendable {
         }
         /// One provider's settings, each variable named by `variable` from its suffix.
         func endpoint(
-            name: String, variable: (String) -> String, defaultBaseURL: String, defaultDialect: String, keys: [String]
+            name: String, variable: (String) -> String, defaultBaseURL: String, defaultDialect: String, keys: [String],
+            ownRateLimit: Bool = false
         ) throws -> ProviderEndpoint {
             let baseURL = text(variable("BASE_URL"), defaultBaseURL)
             guard let parsed = URL(string: baseURL), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
@@ -132,7 +135,10 @@ struct Configuration: Sendable {
             case let other:
                 throw Problem(variable: variable("DIALECT"), message: "expected openai, azure, together, gemini or replicate, got '\(other)'")
             }
-            return ProviderEndpoint(name: name, api: api, baseURL: baseURL, apiKeys: keys)
+            // The default provider's rate limit is PROVIDER_IMAGES_PER_MINUTE; another's may differ.
+            let imagesPerMinute = ownRateLimit && value(variable("IMAGES_PER_MINUTE")) != nil
+                ? try number(variable("IMAGES_PER_MINUTE"), 0, 0...10_000_000) : nil
+            return ProviderEndpoint(name: name, api: api, baseURL: baseURL, apiKeys: keys, imagesPerMinute: imagesPerMinute)
         }
         func providerName(_ name: String, variable: String) throws -> String {
             guard name.range(of: "^[a-z][a-z0-9_-]{0,39}$", options: .regularExpression) != nil else {
@@ -159,7 +165,7 @@ struct Configuration: Sendable {
             providers.append(try endpoint(
                 name: name, variable: { prefix + $0 }, defaultBaseURL: name == "replicate" ? "https://api.replicate.com/v1" : "",
                 defaultDialect: ["azure", "together", "gemini", "replicate"].contains(name) ? name : "openai",
-                keys: keyList(prefix + "API_KEYS")
+                keys: keyList(prefix + "API_KEYS"), ownRateLimit: true
             ))
         }
         let queueName = text("IMAGEGEN_QUEUE", "images")

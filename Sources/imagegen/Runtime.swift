@@ -57,9 +57,9 @@ struct Runtime {
     /// two providers behind one address (a gateway, the mock) still have a breaker each.
     func providerGate(for provider: ProviderEndpoint? = nil, keyIDs: [String]) -> ProviderGate {
         let provider = provider ?? configuration.providers[0]
+        let settings = provider.imagesPerMinute.map(configuration.gate.limiting) ?? configuration.gate
         return ProviderGate(
-            endpoint: "\(provider.name) \(provider.baseURL)", keyIDs: keyIDs, settings: configuration.gate, url: configuration.redisURL,
-            logger: logger
+            endpoint: "\(provider.name) \(provider.baseURL)", keyIDs: keyIDs, settings: settings, url: configuration.redisURL, logger: logger
         )
     }
 

@@ -124,6 +124,12 @@ struct ProcessPipelineTests {
         (["worker"], ["OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "ftp://x"], "OPENAI_BASE_URL"),
         (["worker"], ["OPENAI_API_KEY": "k", "PROVIDER_DIALECT": "azure"], "AZURE_OPENAI_DEPLOYMENT"),
         (["worker"], ["OPENAI_API_KEY": "k", "PROVIDER_DIALECT": "midjourney"], "PROVIDER_DIALECT"),
+        (["worker"], ["OPENAI_API_KEY": "k", "PROVIDERS": "Backup"], "PROVIDERS"),
+        (["worker"], ["OPENAI_API_KEY": "k", "PROVIDERS": "backup"], "PROVIDER_BACKUP_BASE_URL"),
+        (["worker"], ["OPENAI_API_KEY": "k", "PROVIDERS": "replicate"], "PROVIDER_REPLICATE_API_KEYS"),
+        (["worker"], [
+            "OPENAI_API_KEY": "k", "PROVIDERS": "replicate", "PROVIDER_REPLICATE_API_KEYS": "r", "PROVIDER_REPLICATE_IMAGES_PER_MINUTE": "lots",
+        ], "PROVIDER_REPLICATE_IMAGES_PER_MINUTE"),
     ] as [([String], [String: String], String)])
     func badSettingFailsFast(_ arguments: [String], _ override: [String: String], _ variable: String) async throws {
         _ = try await TestEnvironment.database()  // migrated, so that serve reads the model catalog

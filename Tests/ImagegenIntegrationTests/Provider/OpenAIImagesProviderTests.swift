@@ -169,6 +169,7 @@ struct OpenAIImagesProviderTests {
         let blocked = failure(await ask("a kite [mock:content_policy]", with: client))
         #expect(blocked?.code == "content_policy_violation")
         #expect(blocked?.isRetryable == false)
+        #expect(blocked?.message.hasSuffix("(IMAGE_SAFETY: HARM_CATEGORY_DANGEROUS_CONTENT)") == true, "the blocking category is named")
         let limited = failure(await ask("a kite [mock:429]", with: client))
         #expect(limited?.code == "rate_limited")
         #expect(limited?.retryAfterMilliseconds == 1_000)
