@@ -56,6 +56,17 @@ public struct RecoveryStore: Sendable {
         }
     }
 
+    /// Those of `taskIDs` that are still queued, running or retrying.
+    public func stillUnfinished(_ taskIDs: [UUID]) async throws -> Set<UUID> {
+        let rows = try await database.run { connection in
+            try connection.query(
+                "SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'running', 'retrying')",
+                [.text("{" + taskIDs.map(\.uuidString).joined(separator: ",") + "}")]
+            )
+        }
+        return Set(try rows.map { UUID(uuidString: try $0.string("id"))! })
+    }
+
     /// Fails `queue`'s waiting tasks (queued or retrying) that are past their deadline as
     /// `expired`, and returns their ids so that they can be taken off the queue. A task held
     /// by a worker finds itself ended when its attempt would start.

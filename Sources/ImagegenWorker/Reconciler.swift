@@ -90,7 +90,12 @@ public struct Reconciler: Sendable {
             guard let last = page.last else { break }
             cursor = last.taskID
             let missing = try await queue.missing(page.map(\.taskID))
-            for task in page where missing.contains(task.taskID) {
+            let candidates = page.filter { missing.contains($0.taskID) }
+            // Read again after Redis: a task that ended meanwhile (canceled, then withdrawn from the queue)
+            // was still unfinished in the page, and must not go back. Every end is written to PostgreSQL
+            // before the queue hears of it, so a task missing from the queue and unfinished now is truly lost.
+            let stillUnfinished = candidates.isEmpty ? [] : try await recovery.stillUnfinished(candidates.map(\.taskID))
+            for task in candidates where stillUnfinished.contains(task.taskID) {
                 // A running task with a fresh heartbeat has a live worker, whose next heartbeat claims it again.
                 if task.status == .running, !task.heartbeatStale { continue }
                 let entry = QueueEntry(
