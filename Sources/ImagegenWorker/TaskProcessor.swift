@@ -48,12 +48,7 @@ public struct TaskProcessor: Sendable {
                 logger.info("worker stopping; task handed back before it started")
                 return
             }
-            let providers: [String?]
-            if let carried = leased.entry.providers {
-                providers = carried
-            } else {
-                providers = try await store.providers(of: taskID) ?? [nil]
-            }
+            let providers = try await providers(of: leased.entry)
             let candidates = routes.candidates(providers)
             guard !candidates.isEmpty else {
                 // Another worker may serve it (a rollout adding a provider); the task's deadline ends the wait.
@@ -197,6 +192,15 @@ public struct TaskProcessor: Sendable {
         case .superseded:
             logger.warning("a newer attempt owns this task; not retrying")
         }
+    }
+
+    /// The providers of the entry's task's routes, its own first: carried by the entry, else read
+    /// from the task (an entry made from its row alone); none at all (a task from before
+    /// routes, or gone) means the default provider.
+    private func providers(of entry: QueueEntry) async throws -> [String?] {
+        if let carried = entry.providers, !carried.isEmpty { return carried }
+        let stored = try await store.providers(of: entry.taskID) ?? []
+        return stored.isEmpty ? [nil] : stored
     }
 
     /// How long a task none of whose providers this worker has waits before it is offered again.
