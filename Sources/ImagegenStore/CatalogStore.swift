@@ -182,6 +182,13 @@ extension CatalogStore {
         }
     }
 
+    /// The models requests may not name because an operator disabled them, by name.
+    public func disabledModels() async throws -> [String] {
+        try await database.run { connection in
+            try connection.query("SELECT name FROM models WHERE NOT enabled ORDER BY name")
+        }.map { try $0.string("name") }
+    }
+
     /// Lets requests name the model, or stops them. Returns false when there is no such model.
     public func setEnabled(model: String, _ enabled: Bool) async throws -> Bool {
         try await database.run { connection in

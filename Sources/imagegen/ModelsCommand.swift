@@ -18,15 +18,15 @@ struct ModelsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Every enabled model, its retirement and whether requests may name it (KEEP_MODELS counts)."
+            abstract: "Every model, its providers, tier and retirement, and whether requests may name it (KEEP_MODELS counts)."
         )
 
         func run() async throws {
             let runtime = try await Runtime.start(label: "imagegen.admin")
             let configuration = runtime.configuration
-            let catalog = try await CatalogStore(database: runtime.database).load(
-                defaultModel: configuration.defaultModel, keptModels: configuration.keptModels
-            )
+            let store = CatalogStore(database: runtime.database)
+            let catalog = try await store.load(defaultModel: configuration.defaultModel, keptModels: configuration.keptModels)
+            let disabled = try await store.disabledModels().map { name in [name, "-", "-", "-", "-", "-", "no: disabled"] }
             let rows = catalog.models.values.sorted { $0.name < $1.name }.map { model in
                 [
                     model.name + (model.name == catalog.defaultModel ? " (default)" : ""),
@@ -38,7 +38,8 @@ struct ModelsCommand: AsyncParsableCommand {
                 ]
             }
             print(TextTable(
-                header: ["MODEL", "PROVIDERS", "TIER", "RETIRES ON", "REPLACEMENT", "KEPT", "AVAILABLE"], rows: rows, numericColumns: []
+                header: ["MODEL", "PROVIDERS", "TIER", "RETIRES ON", "REPLACEMENT", "KEPT", "AVAILABLE"],
+                rows: (rows + disabled).sorted { $0[0] < $1[0] }, numericColumns: []
             ).render())
         }
     }
