@@ -9,6 +9,12 @@ struct ModelsCommand: AsyncParsableCommand {
         subcommands: [List.self, Add.self, Routes.self, Tier.self, Enable.self, Retire.self, Keep.self]
     )
 
+    /// Changes one model's row in the catalog; a model that does not exist is a one-line error.
+    static func change(_ model: String, _ apply: (CatalogStore) async throws -> Bool) async throws {
+        let runtime = try await Runtime.start(label: "imagegen.admin")
+        guard try await apply(CatalogStore(database: runtime.database)) else { throw StartupFailure(description: "no model named '\(model)'") }
+    }
+
     /// A provider or tier name as the database accepts it.
     static func checkName(_ name: String, _ what: String) throws {
         guard name.range(of: "^[a-z][a-z0-9_-]{0,39}$", options: .regularExpression) != nil else {
@@ -99,11 +105,8 @@ struct ModelsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let runtime = try await Runtime.start(label: "imagegen.admin")
             let parsed = try parsedRoutes()
-            guard try await CatalogStore(database: runtime.database).setRoutes(model: model, parsed) else {
-                throw StartupFailure(description: "no model named '\(model)'")
-            }
+            try await ModelsCommand.change(model) { try await $0.setRoutes(model: model, parsed) }
             print(parsed.isEmpty ? "\(model) runs on the default provider" : "\(model) runs on \(routes.joined(separator: ", then "))")
         }
     }
@@ -123,10 +126,7 @@ struct ModelsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let runtime = try await Runtime.start(label: "imagegen.admin")
-            guard try await CatalogStore(database: runtime.database).setTier(model: model, tier) else {
-                throw StartupFailure(description: "no model named '\(model)'")
-            }
+            try await ModelsCommand.change(model) { try await $0.setTier(model: model, tier) }
             print(tier.map { "\(model) is in the tier \($0)" } ?? "\(model) is in no tier")
         }
     }
@@ -140,10 +140,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @Flag(help: "Disable it: requests for it are refused as an unknown model.") var off = false
 
         func run() async throws {
-            let runtime = try await Runtime.start(label: "imagegen.admin")
-            guard try await CatalogStore(database: runtime.database).setEnabled(model: model, !off) else {
-                throw StartupFailure(description: "no model named '\(model)'")
-            }
+            try await ModelsCommand.change(model) { try await $0.setEnabled(model: model, !off) }
             print(off ? "\(model) is disabled" : "\(model) is enabled")
         }
     }
@@ -187,10 +184,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @Flag(help: "Stop keeping it: from its retirement day, requests for it are refused again.") var off = false
 
         func run() async throws {
-            let runtime = try await Runtime.start(label: "imagegen.admin")
-            guard try await CatalogStore(database: runtime.database).keepAvailable(model: model, !off) else {
-                throw StartupFailure(description: "no model named '\(model)'")
-            }
+            try await ModelsCommand.change(model) { try await $0.keepAvailable(model: model, !off) }
             print(off ? "\(model) is no longer kept available past its retirement" : "\(model) is kept available past its retirement")
         }
     }
