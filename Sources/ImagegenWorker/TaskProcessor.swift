@@ -103,21 +103,11 @@ public struct TaskProcessor: Sendable {
             let outcome: Result<Generation, ProviderFailure>
             let started = ContinuousClock.now
             do {
-                let store = self.store, progressLogger = logger
+                let progressLogger = logger
                 outcome = .success(try await route.provider.generate(
                     call, acceptsResponseFormat: attempt.acceptsResponseFormat, keyID: admission.keyID
                 ) { progress in
-                    // Progress only informs: a note that cannot be kept never holds the call up.
-                    do {
-                        switch progress {
-                        case .status(let state):
-                            try await store.recordProgress(attempt, state)
-                        case .partialImage(let index, let image):
-                            try await store.recordPartialImage(attempt, index: index, mediaType: image.mediaType, bytes: image.bytes)
-                        }
-                    } catch {
-                        progressLogger.warning("cannot record the provider's progress: \(error)")
-                    }
+                    await record(progress, of: attempt, logger: progressLogger)
                 })
             } catch {
                 outcome = .failure(error)
@@ -201,6 +191,21 @@ public struct TaskProcessor: Sendable {
         if let carried = entry.providers, !carried.isEmpty { return carried }
         let stored = try await store.providers(of: entry.taskID) ?? []
         return stored.isEmpty ? [nil] : stored
+    }
+
+    /// Keeps what the provider says of a running call for the task's watchers. Progress only
+    /// informs: a note that cannot be kept never holds the call up.
+    private func record(_ progress: ProviderProgress, of attempt: TaskAttempt, logger: Logger) async {
+        do {
+            switch progress {
+            case .status(let state):
+                try await store.recordProgress(attempt, state)
+            case .partialImage(let index, let image):
+                try await store.recordPartialImage(attempt, index: index, mediaType: image.mediaType, bytes: image.bytes)
+            }
+        } catch {
+            logger.warning("cannot record the provider's progress: \(error)")
+        }
     }
 
     /// How long a task none of whose providers this worker has waits before it is offered again.
