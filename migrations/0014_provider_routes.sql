@@ -32,11 +32,11 @@ INSERT INTO model_routes (model, provider, provider_model, position) VALUES ('fl
 ALTER TABLE users ADD COLUMN fallback boolean NOT NULL DEFAULT false;
 
 -- routes: the task's candidate routes, first its own: [{provider, model, provider_model,
--- unit_price_micro_usd}], fixed at submission with the prices then in force. provider and
--- provider_model: the route the task runs (or last ran) on. progress: how far the provider
--- says the running attempt has come (its own word: starting, processing).
+-- unit_price_micro_usd}], fixed at submission with the prices then in force; more than one
+-- only when the task allows fallback. provider and provider_model: the route the task runs
+-- (or last ran) on. progress: how far the provider says the running attempt has come (its
+-- own word: starting, processing).
 ALTER TABLE tasks
-    ADD COLUMN fallback boolean NOT NULL DEFAULT false,
     ADD COLUMN routes jsonb,
     ADD COLUMN provider text,
     ADD COLUMN provider_model text,

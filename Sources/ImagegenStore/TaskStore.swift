@@ -39,9 +39,9 @@ public struct TaskStore: Sendable {
                 """
                 INSERT INTO tasks (id, user_id, status, prompt, model, size, quality, style, n, end_user,
                                    unit_price_micro_usd, max_attempts, queue, deadline_at, image_options,
-                                   fallback, routes, provider, provider_model)
+                                   routes, provider, provider_model)
                 SELECT $1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + $13::bigint * interval '1 millisecond',
-                       $14::jsonb, f.fallback, CASE WHEN f.fallback THEN $17::jsonb ELSE $16::jsonb END, $16::jsonb -> 0 ->> 'provider',
+                       $14::jsonb, CASE WHEN f.fallback THEN $17::jsonb ELSE $16::jsonb END, $16::jsonb -> 0 ->> 'provider',
                        $16::jsonb -> 0 ->> 'provider_model'
                 FROM (SELECT coalesce($15::boolean, (SELECT fallback FROM users WHERE id = $2), false) AS fallback) f
                 RETURNING routes::text
