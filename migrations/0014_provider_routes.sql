@@ -44,14 +44,3 @@ ALTER TABLE tasks
 
 -- Which provider made (and billed) the images.
 ALTER TABLE charges ADD COLUMN provider text;
-
--- Listeners also hear of progress and of a move to another route.
-DROP TRIGGER tasks_notify_change ON tasks;
-CREATE TRIGGER tasks_notify_change AFTER UPDATE ON tasks FOR EACH ROW
-    WHEN (OLD.status IS DISTINCT FROM NEW.status
-          OR OLD.attempts IS DISTINCT FROM NEW.attempts
-          OR OLD.cancel_requested_at IS DISTINCT FROM NEW.cancel_requested_at
-          OR OLD.images_purged_at IS DISTINCT FROM NEW.images_purged_at
-          OR OLD.progress IS DISTINCT FROM NEW.progress
-          OR OLD.provider IS DISTINCT FROM NEW.provider)
-    EXECUTE FUNCTION notify_task_change();

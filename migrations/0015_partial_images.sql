@@ -15,6 +15,7 @@ CREATE TABLE task_partial_images (
 );
 ALTER TABLE tasks ADD COLUMN partial_images integer NOT NULL DEFAULT 0;
 
+-- Listeners also hear of progress, of a move to another route (0014) and of each draft.
 DROP TRIGGER tasks_notify_change ON tasks;
 CREATE TRIGGER tasks_notify_change AFTER UPDATE ON tasks FOR EACH ROW
     WHEN (OLD.status IS DISTINCT FROM NEW.status
