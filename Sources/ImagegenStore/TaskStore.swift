@@ -31,30 +31,30 @@ public struct TaskStore: Sendable {
         idempotencyKey: IdempotencyKey? = nil, deadline: Duration = TaskStore.defaultDeadline
     ) async throws -> Submission {
         let taskID = UUID()
-        let encoder = JSONEncoder()
-        let own = String(decoding: try encoder.encode(Array(routes.prefix(1))), as: UTF8.self)
-        let all = String(decoding: try encoder.encode(routes), as: UTF8.self)
+        let routesJSON = String(decoding: try JSONEncoder().encode(routes), as: UTF8.self)
         @Sendable func insert(on connection: PostgresConnection) throws -> Submission {
+            // The task keeps its own route alone unless it may fall back; PostgreSQL says how
+            // many it kept, so the routes are not decoded back from JSON on the busiest route.
             let row = try connection.query(
                 """
                 INSERT INTO tasks (id, user_id, status, prompt, model, size, quality, style, n, end_user,
                                    unit_price_micro_usd, max_attempts, queue, deadline_at, image_options,
                                    routes, provider, provider_model)
                 SELECT $1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + $13::bigint * interval '1 millisecond',
-                       $14::jsonb, CASE WHEN f.fallback THEN $17::jsonb ELSE $16::jsonb END, $16::jsonb -> 0 ->> 'provider',
-                       $16::jsonb -> 0 ->> 'provider_model'
+                       $14::jsonb,
+                       CASE WHEN f.fallback OR jsonb_array_length($16::jsonb) < 2 THEN $16::jsonb ELSE jsonb_build_array($16::jsonb -> 0) END,
+                       $16::jsonb -> 0 ->> 'provider', $16::jsonb -> 0 ->> 'provider_model'
                 FROM (SELECT coalesce($15::boolean, (SELECT fallback FROM users WHERE id = $2), false) AS fallback) f
-                RETURNING routes::text
+                RETURNING jsonb_array_length(routes) AS kept
                 """,
                 [
                     .text(taskID.uuidString), .text(userID.uuidString), .text(request.prompt), .text(request.model),
                     .text(request.size), .text(request.quality), .optional(request.style), .int(request.n),
                     .optional(request.endUser), .int(unitPrice.value), .int(maxAttempts), .text(queue), .int(deadline.milliseconds),
-                    .optional(request.options?.json), .optional(request.fallback.map { $0 ? "true" : "false" }), .text(own), .text(all),
+                    .optional(request.options?.json), .optional(request.fallback.map { $0 ? "true" : "false" }), .text(routesJSON),
                 ]
             )
-            let kept = try JSONDecoder().decode([TaskRoute].self, from: Data(try row.first?.string("routes").utf8 ?? "[]".utf8))
-            return .created(taskID, routes: kept)
+            return .created(taskID, routes: Array(routes.prefix(Int(try row.first?.int("kept") ?? 0))))
         }
         guard let idempotencyKey else {
             // One statement commits by itself: no BEGIN and COMMIT round trips on the busiest route.
