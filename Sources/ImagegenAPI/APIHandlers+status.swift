@@ -10,15 +10,15 @@ extension APIHandlers {
         let userID = try AuthenticatedUser.required()
         let taskID = try Self.taskID(input.path.id)
         let wait = input.query.wait ?? 0
-        let current = wait > 0 ? try await statusChange(of: taskID, userID: userID, within: .seconds(wait)) : try await snapshot(taskID, of: userID)
-        return try await statusAnswer(current).send().map { .ok($0) } ?? .undocumented(statusCode: 200, .init())
+        let current = wait > 0 ? try await statusChange(of: taskID, userID: userID, within: .seconds(wait)) : try await statusRead(taskID, of: userID)
+        return try statusAnswer(current).send().map { .ok($0) } ?? .undocumented(statusCode: 200, .init())
     }
 
     func cancelTask(_ input: Operations.CancelTask.Input) async throws -> Operations.CancelTask.Output {
         let userID = try AuthenticatedUser.required()
         let taskID = try Self.taskID(input.path.id)
         try await cancel(taskID, userID: userID)
-        return try await statusAnswer(try await snapshot(taskID, of: userID)).send().map { .ok($0) } ?? .undocumented(statusCode: 200, .init())
+        return try statusAnswer(try await statusRead(taskID, of: userID)).send().map { .ok($0) } ?? .undocumented(statusCode: 200, .init())
     }
 
     /// Cancels the task now, or asks its worker to when an attempt is running.
@@ -39,28 +39,37 @@ extension APIHandlers {
     }
 
     /// The task once its status changes, or as it is when `timeout` passes or it has ended.
-    private func statusChange(of taskID: UUID, userID: UUID, within timeout: Duration) async throws -> TaskSnapshot {
+    private func statusChange(of taskID: UUID, userID: UUID, within timeout: Duration) async throws -> StatusRead {
         try waiters.enter(userID)
         defer { waiters.leave(userID) }
         let watch = changes.watch(taskID)
         defer { watch.close() }
-        let first = try await snapshot(taskID, of: userID)
-        guard !first.status.isTerminal else { return first }
+        let first = try await statusRead(taskID, of: userID)
+        guard !first.snapshot.status.isTerminal else { return first }
         let deadline = ContinuousClock.now + timeout
         while case let remaining = deadline - ContinuousClock.now, remaining > .zero, await watch.nextChange(within: remaining) {
-            let current = try await snapshot(taskID, of: userID)
-            if current.status != first.status { return current }
+            let current = try await statusRead(taskID, of: userID)
+            if current.snapshot.status != first.snapshot.status { return current }
         }
-        return try await snapshot(taskID, of: userID)
+        return try await statusRead(taskID, of: userID)
+    }
+
+    private typealias StatusRead = (snapshot: TaskSnapshot, images: [StoredImageDescription])
+
+    /// The task and its images' descriptions, read together; small images come whole.
+    private func statusRead(_ taskID: UUID, of userID: UUID) async throws -> StatusRead {
+        guard let read = try await tasks.snapshotWithImages(taskID: taskID, userID: userID, wholeUpTo: InlineImagesBody.imageSliceBytes) else {
+            throw APIError.taskNotFound
+        }
+        return read
     }
 
     /// The status answer; a succeeded task's images go inline as `images[].b64_json`, streamed.
-    private func statusAnswer(_ snapshot: TaskSnapshot) async throws -> StatusAnswer {
-        let task = Components.Schemas.Task(snapshot)
-        let retryAfter = snapshot.status.isTerminal ? nil : Self.pollAfterSeconds
-        guard Components.Schemas.Task.hasImages(snapshot), snapshot.imageCount > 0 else { return .task(task, retryAfter: retryAfter) }
-        let images = try await tasks.imageDescriptions(taskID: snapshot.taskID)
-        return .streamed(try InlineImagesBody.make(task, images: images, from: tasks))
+    private func statusAnswer(_ read: StatusRead) throws -> StatusAnswer {
+        let task = Components.Schemas.Task(read.snapshot)
+        let retryAfter = read.snapshot.status.isTerminal ? nil : Self.pollAfterSeconds
+        guard Components.Schemas.Task.hasImages(read.snapshot), !read.images.isEmpty else { return .task(task, retryAfter: retryAfter) }
+        return .streamed(try InlineImagesBody.make(task, images: read.images, from: tasks))
     }
 }
 

@@ -4,7 +4,8 @@ import OpenAPIRuntime
 
 /// The status answer with the images inline as `images[].b64_json` (the seed API's shape),
 /// written while it is read: an image slice at a time from PostgreSQL, base64 encoded as it
-/// goes, and only when the client takes the next piece. However many clients fetch a task of
+/// goes, and only when the client takes the next piece. An image no larger than a slice came
+/// with the descriptions and goes out whole. However many clients fetch a task of
 /// ten 3 MB images at once, each answer holds one slice in memory, not 40 MB of JSON.
 actor InlineImagesBody {
     /// The bytes of an image read per database round trip (192 KiB): a multiple of 3, so that
@@ -77,6 +78,10 @@ actor InlineImagesBody {
             guard offset < image.byteCount else {
                 step = .imageClosing(index: index)
                 return try await next()
+            }
+            if let whole = image.bytes {
+                step = .imageClosing(index: index)
+                return Array(Data(whole).base64EncodedString().utf8)[...]
             }
             let length = min(Self.imageSliceBytes, image.byteCount - offset)
             guard let slice = try await tasks.imageSlice(taskID: taskID, position: image.position, offset: offset, length: length),

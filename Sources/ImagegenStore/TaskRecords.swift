@@ -85,12 +85,15 @@ public struct PartialImage: Sendable, Equatable {
     public let bytes: [UInt8]
 }
 
-/// A stored image without its bytes: what an answer needs to stream them a slice at a time.
+/// A stored image as an answer needs it to stream the bytes a slice at a time; a small
+/// image's bytes come along, so that sending it takes no further read.
 public struct StoredImageDescription: Sendable, Equatable {
     public let position: Int
     public let mediaType: String
     public let revisedPrompt: String?
     public let byteCount: Int
+    /// The whole image, when it is small enough to have been read with its description.
+    public let bytes: [UInt8]?
 }
 
 /// Where a page of a task list ends: the next page starts after this task.

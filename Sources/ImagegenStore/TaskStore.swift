@@ -146,7 +146,7 @@ public struct TaskStore: Sendable {
     }
 
     /// The task as its owner sees it, or nil when it does not exist or belongs to someone else.
-    /// Image bytes are never part of it: `imageDescriptions` and `imageSlice` read them.
+    /// Image bytes are never part of it: `snapshotWithImages` and `imageSlice` read them.
     public func snapshot(taskID: UUID, userID: UUID) async throws -> TaskSnapshot? {
         let rows = try await database.run { connection in
             try connection.query(
@@ -154,6 +154,21 @@ public struct TaskStore: Sendable {
             )
         }
         return try rows.first.map(TaskSnapshot.init)
+    }
+
+    /// The task as its owner sees it and, once it has images, their descriptions as
+    /// `imageDescriptions` gives them: the status route's whole read, on one connection in one call.
+    public func snapshotWithImages(
+        taskID: UUID, userID: UUID, wholeUpTo: Int
+    ) async throws -> (snapshot: TaskSnapshot, images: [StoredImageDescription])? {
+        try await database.run { connection in
+            guard let row = try connection.query(
+                "\(Self.snapshotQuery) WHERE t.id = $1 AND t.user_id = $2", [.text(taskID.uuidString), .text(userID.uuidString)]
+            ).first else { return nil }
+            let snapshot = try TaskSnapshot(row)
+            guard snapshot.imageCount > 0 else { return (snapshot, []) }
+            return (snapshot, try Self.imageDescriptions(taskID: taskID, wholeUpTo: wholeUpTo, on: connection))
+        }
     }
 
     /// The latest draft the provider streamed for the owner's task, if any.
@@ -176,20 +191,24 @@ public struct TaskStore: Sendable {
         }
     }
 
-    /// The task's stored images in order, without their bytes.
-    public func imageDescriptions(taskID: UUID) async throws -> [StoredImageDescription] {
-        try await database.run { connection in
-            try connection.query(
-                """
-                SELECT position, media_type, revised_prompt, octet_length(bytes) AS byte_count
-                FROM task_images WHERE task_id = $1 ORDER BY position
-                """,
-                [.text(taskID.uuidString)]
-            )
-        }.map { row in
-            StoredImageDescription(
-                position: Int(try row.int("position")), mediaType: try row.string("media_type"),
-                revisedPrompt: try row.optionalString("revised_prompt"), byteCount: Int(try row.int("byte_count"))
+    /// The task's stored images in order, each with its bytes when it has at most `wholeUpTo`
+    /// of them; larger ones are read with `imageSlice`.
+    private static func imageDescriptions(taskID: UUID, wholeUpTo: Int, on connection: PostgresConnection) throws -> [StoredImageDescription] {
+        try connection.query(
+            """
+            SELECT position::text AS position, media_type, revised_prompt, octet_length(bytes)::text AS byte_count,
+                   CASE WHEN octet_length(bytes) <= $2 THEN bytes END AS bytes
+            FROM task_images WHERE task_id = $1 ORDER BY position
+            """,
+            // Binary, so the bytes come as they are; the numbers are read as text for it.
+            [.text(taskID.uuidString), .int(wholeUpTo)], binaryResult: true
+        ).map { row in
+            guard let position = Int(try row.string("position")), let byteCount = Int(try row.string("byte_count")) else {
+                throw PostgresError(.decoding, "an image's position or size is not a number")
+            }
+            return StoredImageDescription(
+                position: position, mediaType: try row.string("media_type"), revisedPrompt: try row.optionalString("revised_prompt"),
+                byteCount: byteCount, bytes: try row.optionalBytes("bytes")
             )
         }
     }
