@@ -60,7 +60,7 @@ struct BenchCommand: AsyncParsableCommand {
             started = .now
             return try (0..<count).map { _ in try WorkerProcess(concurrency: workerConcurrency) }
         }
-        let finishedAt = try await results.waitForAll(users: users, since: since, count: tasks)
+        let finishedAt = try await results.waitForAll(users: users, since: since)
         let elapsed = finishedAt - started
         sampler.stop()
         await polling
