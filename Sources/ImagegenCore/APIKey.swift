@@ -8,6 +8,13 @@ public struct APIKey: Sendable {
         self.secret = secret
     }
 
+    /// The key a client presented, or nil when it cannot be one of ours: the wrong prefix,
+    /// or too long to be worth hashing.
+    public init?(presented secret: String) {
+        guard secret.hasPrefix(Self.prefix), secret.count < 200 else { return nil }
+        self.init(secret: secret)
+    }
+
     /// A new key with 256 bits from the system's cryptographic random source.
     public static func generate() -> APIKey {
         var generator = SystemRandomNumberGenerator()

@@ -38,13 +38,11 @@ public struct UserStore: Sendable {
     /// Who a live key speaks for, or nil for an unknown or revoked key.
     ///
     /// The lookup is by digest, so the comparison never touches the secret itself.
-    public func authenticate(secret: String) async throws -> KeyHolder? {
-        guard secret.hasPrefix(APIKey.prefix), secret.count < 200 else { return nil }
-        let digest = APIKey(secret: secret).digest
+    public func authenticate(_ key: APIKey) async throws -> KeyHolder? {
         let rows = try await database.run { connection in
             try connection.query(
                 "SELECT user_id, is_admin FROM api_keys WHERE key_digest = $1 AND revoked_at IS NULL",
-                [.bytes(digest)]
+                [.bytes(key.digest)]
             )
         }
         return try rows.first.flatMap { row in

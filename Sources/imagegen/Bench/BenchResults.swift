@@ -18,7 +18,7 @@ struct BenchResults {
     func users(ofKeys keys: [String]) async throws -> String {
         var ids: [String] = []
         for key in keys {
-            guard let holder = try await UserStore(database: database).authenticate(secret: key) else {
+            guard let key = APIKey(presented: key), let holder = try await UserStore(database: database).authenticate(key) else {
                 throw StartupFailure(description: "--keys: no user has the API key \(key.prefix(6))… in DATABASE_URL's database")
             }
             ids.append(holder.userID.uuidString)

@@ -3,9 +3,9 @@ import ImagegenCore
 import ImagegenStore
 import Testing
 
-@Suite("imagegen admin keys and purge: keys shown once, revoked at once; images purged on demand")
+@Suite("imagegen admin keys and purge: keys shown once, revoked within a second; images purged on demand")
 struct AdminKeysCommandTests {
-    @Test("a created key works, is listed only by prefix, and stops working the moment it is revoked")
+    @Test("a created key works, is listed only by prefix, and stops working once it is revoked")
     func keyLifecycle() async throws {
         let system = try await RunningSystem.start(worker: nil)
         defer { Task { await system.stop() } }
@@ -30,8 +30,8 @@ struct AdminKeysCommandTests {
 
         let revoked = try await ChildProcess.run(["admin", "keys", "revoke", keyID], environment: environment)
         #expect(revoked.status == 0)
-        let refused = try await system.request("GET", "/me/usage", key: secret)
-        #expect(refused.status == 401)
+        // The API checks a key again once its last check is a second old.
+        #expect(try await eventually { try await system.request("GET", "/me/usage", key: secret).status == 401 })
         #expect(try await system.request("GET", "/me/usage", key: firstKey).status == 200)
 
         let again = try await ChildProcess.run(["admin", "keys", "revoke", keyID], environment: environment)
