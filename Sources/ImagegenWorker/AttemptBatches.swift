@@ -7,14 +7,21 @@ final class AttemptBatches: Sendable {
     private let starts: Batcher<AttemptStart, TaskAttempt?>
     private let finishes: Batcher<FinishedAttempt, AttemptOutcome>
 
+    /// After a batch of fewer than 16, the next one fills for 40 ms: a steady 250 tasks a
+    /// second then costs about 25 transactions a second each way instead of one per task or
+    /// two, and a task waits 20 ms more on average at each end. Loads that fill batches by
+    /// themselves (a full queue, a wave of slow calls ending) never wait.
+    static let linger = Linger(interval: .milliseconds(40), below: 16)
+
     init(store: AttemptStore) {
-        starts = Batcher(concurrency: 1, maxCount: 512) { starts in
+        starts = Batcher(concurrency: 1, maxCount: 512, linger: Self.linger) { starts in
             let started = try await store.beginAttempts(starts)
             return starts.map { started[$0.taskID] }
         }
         // Images travel in the batch's statement: keep one statement's bytes bounded.
         finishes = Batcher(
-            concurrency: 1, maxCount: 512, maxWeight: 16 << 20, weight: { $0.images.reduce(0) { $0 + $1.bytes.count } }
+            concurrency: 1, maxCount: 512, maxWeight: 16 << 20, weight: { $0.images.reduce(0) { $0 + $1.bytes.count } },
+            linger: Self.linger
         ) { finished in
             try await store.finish(finished)
         }

@@ -3,6 +3,11 @@ import Synchronization
 /// Joins the calls that arrive while earlier ones are being written into the next batch, as
 /// PostgreSQL's group commit does: no timer and no added wait when idle, and under load each
 /// batch takes what queued up behind the one before, so one transaction serves many tasks.
+///
+/// A steady trickle would otherwise be written in batches of one or two as fast as the
+/// database answers, and take every core the API left idle: a writer whose last batch was
+/// small lets the next one fill for `linger` (as PostgreSQL's `commit_delay` does), so the
+/// trickle costs a few transactions a second and the API's requests find the cores free.
 final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private struct Waiting {
         let input: Input
@@ -21,13 +26,15 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private let maxCount: Int
     private let maxWeight: Int
     private let weight: @Sendable (Input) -> Int
+    private let linger: Linger
     private let write: @Sendable ([Input]) async throws -> [Output]
 
     /// - Parameter write: writes a batch and returns one output per input, in order.
     init(
         concurrency: Int, maxCount: Int, maxWeight: Int = .max, weight: @escaping @Sendable (Input) -> Int = { _ in 1 },
-        write: @escaping @Sendable ([Input]) async throws -> [Output]
+        linger: Linger = .none, write: @escaping @Sendable ([Input]) async throws -> [Output]
     ) {
+        self.linger = linger
         self.concurrency = concurrency
         self.maxCount = maxCount
         self.maxWeight = maxWeight
@@ -49,7 +56,13 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     }
 
     private func writeWhileWaiting() async {
-        while let batch = nextBatch() {
+        var last: (taken: ContinuousClock.Instant, count: Int)?
+        while true {
+            if let last, let due = linger.nextTake(afterTaking: last.count, at: last.taken, now: .now), hasWaiting {
+                try? await Task.sleep(until: due, clock: .continuous)
+            }
+            guard let batch = nextBatch() else { return }
+            last = (.now, batch.count)
             do {
                 try await resume(batch, with: write(batch.map(\.input)))
             } catch where batch.count > 1 {
@@ -72,6 +85,8 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
         for (waiting, output) in zip(batch, outputs) { waiting.continuation.resume(returning: output) }
     }
 
+    private var hasWaiting: Bool { state.withLock { !$0.waiting.isEmpty } }
+
     /// Takes the next batch off the waiting list, or ends this writer when nothing waits.
     private func nextBatch() -> [Waiting]? {
         state.withLock { state in
@@ -89,5 +104,22 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
             defer { state.waiting.removeFirst(count) }
             return Array(state.waiting.prefix(count))
         }
+    }
+}
+
+/// How long a batch writer lets a batch fill after a small one: after taking fewer than
+/// `below` inputs, it takes the next batch no sooner than `interval` later. A large batch
+/// means the load already fills batches, and a writer with nothing waiting stops, so an idle
+/// worker's next call is written at once.
+struct Linger: Sendable, Equatable {
+    let interval: Duration
+    let below: Int
+
+    static let none = Linger(interval: .zero, below: 0)
+
+    /// When the next batch may be taken, after taking `count` inputs at `taken`; nil for now.
+    func nextTake(afterTaking count: Int, at taken: ContinuousClock.Instant, now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard count < below, taken + interval > now else { return nil }
+        return taken + interval
     }
 }
