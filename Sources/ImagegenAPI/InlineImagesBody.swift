@@ -5,7 +5,7 @@ import OpenAPIRuntime
 /// The status answer with the images inline as `images[].b64_json` (the seed API's shape),
 /// written while it is read: an image slice at a time from PostgreSQL, base64 encoded as it
 /// goes, and only when the client takes the next piece. An image no larger than a slice came
-/// with the descriptions and goes out whole. However many clients fetch a task of
+/// with the descriptions and goes out whole; when all of them did, the answer is one buffer. However many clients fetch a task of
 /// ten 3 MB images at once, each answer holds one slice in memory, not 40 MB of JSON.
 actor InlineImagesBody {
     /// The bytes of an image read per database round trip (192 KiB): a multiple of 3, so that
@@ -51,10 +51,25 @@ actor InlineImagesBody {
             tail.removeFirst()
             return Array(#"","#.utf8) + tail
         }
+        let wholes = images.compactMap(\.bytes)
+        if wholes.count == images.count {
+            // Every image came whole: the answer is one buffer, sent in one write.
+            var answer = head
+            for (index, (whole, tail)) in zip(wholes, tails).enumerated() {
+                answer += opening(index) + Array(Data(whole).base64EncodedString().utf8) + tail
+            }
+            return HTTPBody(answer + closing)
+        }
         let body = InlineImagesBody(head: head, tails: tails, images: images, taskID: UUID(uuidString: task.taskId)!, tasks: tasks)
         let pieces = AsyncThrowingStream<ArraySlice<UInt8>, any Error>(unfolding: { try await body.next() })
         return HTTPBody(pieces, length: .unknown, iterationBehavior: .single)
     }
+
+    /// What comes before image `index`'s base64.
+    private static func opening(_ index: Int) -> [UInt8] { Array(((index == 0 ? "" : ",") + #"{"b64_json":""#).utf8) }
+
+    /// What ends the answer after the last image.
+    private static let closing = Array("]}".utf8)
 
     private init(head: [UInt8], tails: [[UInt8]], images: [StoredImageDescription], taskID: UUID, tasks: TaskStore) {
         self.head = head
@@ -72,7 +87,7 @@ actor InlineImagesBody {
             return head[...]
         case .imageOpening(let index):
             step = .slice(index: index, offset: 0)
-            return Array(((index == 0 ? "" : ",") + #"{"b64_json":""#).utf8)[...]
+            return Self.opening(index)[...]
         case .slice(let index, let offset):
             let image = images[index]
             guard offset < image.byteCount else {
@@ -97,7 +112,7 @@ actor InlineImagesBody {
             return tails[index][...]
         case .end:
             step = .done
-            return Array("]}".utf8)[...]
+            return Self.closing[...]
         case .done:
             return nil
         }

@@ -136,7 +136,8 @@ struct TaskWaitTests {
         }
         #expect(try await eventually { let now = try await listenerPIDs(); return now.count == 1 && now != first })
         _ = try await TaskStore(database: system.database).cancel(taskID: try #require(UUID(uuidString: taskID)), userID: user.id)
-        #expect(try await answer.json["status"] as? String == "canceled")
+        let answered = try await answer
+        #expect(answered.json["status"] as? String == "canceled", "answered \(answered.status): \(answered.json)")
         #expect(ContinuousClock.now - started < .seconds(25), "the poll should wake on the change, not at wait=30")
     }
 }
