@@ -24,14 +24,17 @@ extension APIHandlers {
         if let idempotencyKey, let earlier = try await tasks.earlierSubmission(userID: userID, idempotencyKey: idempotencyKey) {
             return try accepted(earlier)
         }
-        if let refusal = try await limitRefusal(userID: userID, cost: price.reservation(for: imageRequest), images: imageRequest.n) {
-            throw refusal
-        }
+        let cost = price.reservation(for: imageRequest), images = imageRequest.n, spend = self.spend
+        // The limits are checked on the connection that then inserts the task: one call, not two.
         let submission = try await tasks.create(
             userID: userID, request: imageRequest, unitPrice: price.unit,
             routes: catalog.routes(for: imageRequest, price: price, fallback: true), maxAttempts: backoff.maxAttempts,
             queue: queue.name, idempotencyKey: idempotencyKey, deadline: taskDeadline
-        )
+        ) { connection in
+            if let refusal = Self.limitRefusal(try spend.usage(userID: userID, on: connection), cost: cost, images: images) {
+                throw refusal
+            }
+        }
         guard case .created(let taskID, let routes) = submission else { return try accepted(submission) }
         let entry = QueueEntry(
             taskID: taskID, attempt: 0, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000),
@@ -53,7 +56,7 @@ extension APIHandlers {
         let body = switch input.body { case .json(let body): body }
         let (imageRequest, price, _) = try await priced(body)
         let cost = price.reservation(for: imageRequest)
-        let refusal = try await limitRefusal(userID: userID, cost: cost, images: imageRequest.n)
+        let refusal = Self.limitRefusal(try await spend.usage(userID: userID), cost: cost, images: imageRequest.n)
         return .ok(.init(body: .json(EstimateBody(request: imageRequest, cost: cost, refusal: refusal))))
     }
 
@@ -101,12 +104,11 @@ extension APIHandlers {
         ))
     }
 
-    /// Why a task of this cost cannot fit the caller's limits now, or nil when it fits. A
+    /// Why a task of this cost cannot fit the caller's `usage` now, or nil when it fits. A
     /// spend limit answers 402: paying more, not waiting a moment, is what it takes. An
     /// image limit answers 429 with `Retry-After`, because the hour or day it counts does
     /// end. The worker's reservation stays the authority.
-    private func limitRefusal(userID: UUID, cost: MicroDollars, images: Int) async throws -> APIError? {
-        let usage = try await spend.usage(userID: userID)
+    private static func limitRefusal(_ usage: SpendUsage, cost: MicroDollars, images: Int) -> APIError? {
         guard let limit = usage.refusingLimit(cost: cost, images: images) else { return nil }
         switch limit {
         case .dailySpend, .monthlySpend:

@@ -64,9 +64,13 @@ public struct SpendStore: Sendable {
     }
 
     public func usage(userID: UUID) async throws -> SpendUsage {
+        try await database.run { connection in try usage(userID: userID, on: connection) }
+    }
+
+    /// The user's usage read on `connection`, so that a caller may check it and act on it in one call.
+    public func usage(userID: UUID, on connection: PostgresConnection) throws -> SpendUsage {
         let periods = policy.periods(at: now())
-        let row = try await database.run { connection in
-            try connection.query(
+        let row = try connection.query(
                 """
                 SELECT \(UserLimits.columns),
                        coalesce(d.committed_micro_usd, 0) AS day_committed, coalesce(d.settled_micro_usd, 0) AS day_settled,
@@ -80,7 +84,6 @@ public struct SpendStore: Sendable {
                 """,
                 [.text(userID.uuidString), .text(periods.day), .text(periods.month), .text(periods.hour)]
             ).first
-        }
         let limits = try row.map { try UserLimits($0) }?.or(policy.defaults) ?? policy.defaults
         func usage(_ prefix: String, limit: MicroDollars?, startsOn: String, resetsAt: Date) throws -> PeriodUsage {
             let committed = try row?.int("\(prefix)_committed") ?? 0

@@ -26,9 +26,12 @@ public struct TaskStore: Sendable {
     ///     is kept unless the request, or else the user's default, allows fallback.
     ///   - deadline: an attempt that has not started this long after submission never will:
     ///     the task fails as `expired`, uncharged.
+    ///   - admit: runs first on the connection that inserts the task (in its transaction, with
+    ///     an idempotency key) and throws to refuse it: a check and the insert in one call.
     public func create(
         userID: UUID, request: ImageRequest, unitPrice: MicroDollars, routes: [TaskRoute], maxAttempts: Int, queue: String,
-        idempotencyKey: IdempotencyKey? = nil, deadline: Duration = TaskStore.defaultDeadline
+        idempotencyKey: IdempotencyKey? = nil, deadline: Duration = TaskStore.defaultDeadline,
+        admit: @escaping @Sendable (PostgresConnection) throws -> Void = { _ in }
     ) async throws -> Submission {
         let taskID = UUID()
         let routesJSON = String(decoding: try JSONEncoder().encode(routes), as: UTF8.self)
@@ -58,7 +61,10 @@ public struct TaskStore: Sendable {
         }
         guard let idempotencyKey else {
             // One statement commits by itself: no BEGIN and COMMIT round trips on the busiest route.
-            return try await database.run { connection in try insert(on: connection) }
+            return try await database.run { connection in
+                try admit(connection)
+                return try insert(on: connection)
+            }
         }
         return try await database.transaction { connection in
             let user = PostgresValue.text(userID.uuidString), key = PostgresValue.text(idempotencyKey.key)
@@ -82,6 +88,7 @@ public struct TaskStore: Sendable {
                 }
                 return earlier
             }
+            try admit(connection)
             return try insert(on: connection)
         }
     }
