@@ -25,16 +25,19 @@ extension APIHandlers {
             return try accepted(earlier)
         }
         let cost = price.reservation(for: imageRequest), images = imageRequest.n, spend = self.spend
-        // The limits are checked on the connection that then inserts the task: one call, not two.
+        // The limits are checked on the connection that then inserts the task, in one call; with
+        // no default limit, a user without limits of their own is not checked at all.
         let submission = try await tasks.create(
             userID: userID, request: imageRequest, unitPrice: price.unit,
             routes: catalog.routes(for: imageRequest, price: price, fallback: true), maxAttempts: backoff.maxAttempts,
-            queue: queue.name, idempotencyKey: idempotencyKey, deadline: taskDeadline
-        ) { connection in
-            if let refusal = Self.limitRefusal(try spend.usage(userID: userID, on: connection), cost: cost, images: images) {
-                throw refusal
-            }
-        }
+            queue: queue.name, idempotencyKey: idempotencyKey, deadline: taskDeadline,
+            admit: { connection in
+                if let refusal = Self.limitRefusal(try spend.usage(userID: userID, on: connection), cost: cost, images: images) {
+                    throw refusal
+                }
+            },
+            admitOnlyUsersWithLimits: spend.policy.defaults == UserLimits()
+        )
         guard case .created(let taskID, let routes) = submission else { return try accepted(submission) }
         let entry = QueueEntry(
             taskID: taskID, attempt: 0, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000),

@@ -28,26 +28,32 @@ public struct TaskStore: Sendable {
     ///     the task fails as `expired`, uncharged.
     ///   - admit: runs first on the connection that inserts the task (in its transaction, with
     ///     an idempotency key) and throws to refuse it: a check and the insert in one call.
+    ///   - admitOnlyUsersWithLimits: whether `admit` can only refuse a user who has a limit of
+    ///     their own (no default limit is configured). The insert then runs first, on the
+    ///     condition that the user has none, and `admit` runs only if they have: a submission
+    ///     nothing could refuse costs one statement.
     public func create(
         userID: UUID, request: ImageRequest, unitPrice: MicroDollars, routes: [TaskRoute], maxAttempts: Int, queue: String,
         idempotencyKey: IdempotencyKey? = nil, deadline: Duration = TaskStore.defaultDeadline,
-        admit: @escaping @Sendable (PostgresConnection) throws -> Void = { _ in }
+        admit: @escaping @Sendable (PostgresConnection) throws -> Void = { _ in }, admitOnlyUsersWithLimits: Bool = false
     ) async throws -> Submission {
         let taskID = UUID()
         let routesJSON = String(decoding: try JSONEncoder().encode(routes), as: UTF8.self)
-        @Sendable func insert(on connection: PostgresConnection) throws -> Submission {
+        /// The task inserted, or nil when `ifUnlimited` and the user has a limit of their own.
+        @Sendable func insert(on connection: PostgresConnection, ifUnlimited: Bool) throws -> Submission? {
             // The task keeps its own route alone unless it may fall back; PostgreSQL says how
             // many it kept, so the routes are not decoded back from JSON on the busiest route.
-            let row = try connection.query(
+            guard let row = try connection.query(
                 """
                 INSERT INTO tasks (id, user_id, status, prompt, model, size, quality, style, n, end_user,
                                    unit_price_micro_usd, max_attempts, queue, deadline_at, image_options,
                                    routes, provider, provider_model)
                 SELECT $1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + $13::bigint * interval '1 millisecond',
                        $14::jsonb,
-                       CASE WHEN f.fallback OR jsonb_array_length($16::jsonb) < 2 THEN $16::jsonb ELSE jsonb_build_array($16::jsonb -> 0) END,
+                       CASE WHEN coalesce($15::boolean, u.fallback, false) OR jsonb_array_length($16::jsonb) < 2 THEN $16::jsonb
+                            ELSE jsonb_build_array($16::jsonb -> 0) END,
                        $16::jsonb -> 0 ->> 'provider', $16::jsonb -> 0 ->> 'provider_model'
-                FROM (SELECT coalesce($15::boolean, (SELECT fallback FROM users WHERE id = $2), false) AS fallback) f
+                FROM users u WHERE u.id = $2 AND NOT ($17::boolean AND num_nonnulls(\(UserLimits.columns)) > 0)
                 RETURNING jsonb_array_length(routes) AS kept
                 """,
                 [
@@ -55,16 +61,22 @@ public struct TaskStore: Sendable {
                     .text(request.size), .text(request.quality), .optional(request.style), .int(request.n),
                     .optional(request.endUser), .int(unitPrice.value), .int(maxAttempts), .text(queue), .int(deadline.milliseconds),
                     .optional(request.options?.json), .optional(request.fallback.map { $0 ? "true" : "false" }), .text(routesJSON),
+                    .text(ifUnlimited ? "true" : "false"),
                 ]
-            )
-            return .created(taskID, routes: Array(routes.prefix(Int(try row.first?.int("kept") ?? 0))))
+            ).first else {
+                guard ifUnlimited else { throw PostgresError(.statement, "the task's user is gone; it was not inserted") }
+                return nil
+            }
+            return .created(taskID, routes: Array(routes.prefix(Int(try row.int("kept")))))
+        }
+        @Sendable func admitAndInsert(on connection: PostgresConnection) throws -> Submission {
+            if admitOnlyUsersWithLimits, let created = try insert(on: connection, ifUnlimited: true) { return created }
+            try admit(connection)
+            return try insert(on: connection, ifUnlimited: false)!
         }
         guard let idempotencyKey else {
             // One statement commits by itself: no BEGIN and COMMIT round trips on the busiest route.
-            return try await database.run { connection in
-                try admit(connection)
-                return try insert(on: connection)
-            }
+            return try await database.run { connection in try admitAndInsert(on: connection) }
         }
         return try await database.transaction { connection in
             let user = PostgresValue.text(userID.uuidString), key = PostgresValue.text(idempotencyKey.key)
@@ -88,8 +100,7 @@ public struct TaskStore: Sendable {
                 }
                 return earlier
             }
-            try admit(connection)
-            return try insert(on: connection)
+            return try admitAndInsert(on: connection)
         }
     }
 

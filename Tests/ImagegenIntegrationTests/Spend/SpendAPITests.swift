@@ -28,6 +28,28 @@ struct SpendAPITests {
         #expect(count == 1)
     }
 
+    @Test("a user without limits is not checked, yet limits set since refuse the next submission, and a default limit is checked")
+    func uncheckedUntilLimited() async throws {
+        let system = try await RunningSystem.start(worker: nil)
+        defer { Task { await system.stop() } }
+        let (user, key) = try await system.createUser()
+        let first = try #require(try await system.submit(key: key, #"{"prompt": "no limits yet"}"#).json["task_id"] as? String)
+        _ = try #require(try await AttemptStore(database: system.database, takeoverAfter: .zero).beginAttempt(taskID: UUID(uuidString: first)!))
+        try await UserStore(database: system.database).setLimits(userID: user.id, UserLimits(dailySpend: MicroDollars(50_000)))
+        let refused = try await system.submit(key: key, #"{"prompt": "now limited"}"#)
+        #expect(refused.status == 402)
+        #expect(refused.errorCode == "spend_limit_exceeded")
+
+        let defaulted = try await RunningSystem.start(worker: nil, spend: SpendPolicy(defaults: UserLimits(dailySpend: MicroDollars(50_000))))
+        defer { Task { await defaulted.stop() } }
+        let (_, otherKey) = try await defaulted.createUser()
+        let second = try #require(try await defaulted.submit(key: otherKey, #"{"prompt": "fits the default"}"#).json["task_id"] as? String)
+        _ = try #require(try await AttemptStore(database: defaulted.database, takeoverAfter: .zero).beginAttempt(taskID: UUID(uuidString: second)!))
+        let overDefault = try await defaulted.submit(key: otherKey, #"{"prompt": "passes the default"}"#)
+        #expect(overDefault.status == 402)
+        #expect(overDefault.errorCode == "spend_limit_exceeded")
+    }
+
     @Test("GET /me/usage shows limits, spend, reservations and reset times; defaults apply without own limits")
     func usage() async throws {
         let system = try await RunningSystem.start(worker: nil)

@@ -67,6 +67,7 @@ final class RunningSystem: Sendable {
         submissionRate: SubmissionRateLimit = .off,
         redisClock: RedisClock = .server,
         taskDeadline: Duration = TaskStore.defaultDeadline,
+        spend: SpendPolicy = SpendPolicy(),
         waitersPerUser: Int = 16,
         streamIdleTimeout: Duration = .seconds(300),
         queueSampleInterval: Duration = .seconds(5),
@@ -94,7 +95,7 @@ final class RunningSystem: Sendable {
             try APIServer.makeApplication(
                 .init(
                     database: database, queue: queue,
-                    changes: changes, backoff: backoff, taskDeadline: taskDeadline,
+                    changes: changes, backoff: backoff, taskDeadline: taskDeadline, spend: spend,
                     defaultModel: defaultModel, keptModels: keptModels,
                     submissionRate: submissionRate, redisURL: redisURL, redisClock: redisClock,
                     waitersPerUser: waitersPerUser, streamIdleTimeout: streamIdleTimeout,
