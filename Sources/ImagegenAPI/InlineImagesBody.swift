@@ -51,12 +51,12 @@ actor InlineImagesBody {
             tail.removeFirst()
             return Array(#"","#.utf8) + tail
         }
-        let wholes = images.compactMap(\.bytes)
+        let wholes = images.compactMap(\.base64)
         if wholes.count == images.count {
             // Every image came whole: the answer is one buffer, sent in one write.
             var answer = head
             for (index, (whole, tail)) in zip(wholes, tails).enumerated() {
-                answer += opening(index) + Array(Data(whole).base64EncodedString().utf8) + tail
+                answer += opening(index) + Array(whole.utf8) + tail
             }
             return HTTPBody(answer + closing)
         }
@@ -94,9 +94,9 @@ actor InlineImagesBody {
                 step = .imageClosing(index: index)
                 return try await next()
             }
-            if let whole = image.bytes {
+            if let whole = image.base64 {
                 step = .imageClosing(index: index)
-                return Array(Data(whole).base64EncodedString().utf8)[...]
+                return Array(whole.utf8)[...]
             }
             let length = min(Self.imageSliceBytes, image.byteCount - offset)
             guard let slice = try await tasks.imageSlice(taskID: taskID, position: image.position, offset: offset, length: length),

@@ -86,14 +86,14 @@ public struct PartialImage: Sendable, Equatable {
 }
 
 /// A stored image as an answer needs it to stream the bytes a slice at a time; a small
-/// image's bytes come along, so that sending it takes no further read.
+/// image comes along whole, so that sending it takes no further read.
 public struct StoredImageDescription: Sendable, Equatable {
     public let position: Int
     public let mediaType: String
     public let revisedPrompt: String?
     public let byteCount: Int
-    /// The whole image, when it is small enough to have been read with its description.
-    public let bytes: [UInt8]?
+    /// The whole image in base64, when it is small enough to have been read with its description.
+    public let base64: String?
 }
 
 /// Where a page of a task list ends: the next page starts after this task.

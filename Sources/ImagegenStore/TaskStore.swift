@@ -174,19 +174,34 @@ public struct TaskStore: Sendable {
         return try rows.first.map(TaskSnapshot.init)
     }
 
-    /// The task as its owner sees it and, once it has images, their descriptions as
-    /// `imageDescriptions` gives them: the status route's whole read, on one connection in one call.
+    /// The task as its owner sees it with its stored images in order, each image's base64
+    /// included when it has at most `wholeUpTo` bytes (larger ones are read with `imageSlice`):
+    /// the status route's whole read, in one statement.
     public func snapshotWithImages(
         taskID: UUID, userID: UUID, wholeUpTo: Int
     ) async throws -> (snapshot: TaskSnapshot, images: [StoredImageDescription])? {
-        try await database.run { connection in
-            guard let row = try connection.query(
-                "\(Self.snapshotQuery) WHERE t.id = $1 AND t.user_id = $2", [.text(taskID.uuidString), .text(userID.uuidString)]
-            ).first else { return nil }
-            let snapshot = try TaskSnapshot(row)
-            guard snapshot.imageCount > 0 else { return (snapshot, []) }
-            return (snapshot, try Self.imageDescriptions(taskID: taskID, wholeUpTo: wholeUpTo, on: connection))
+        let rows = try await database.run { connection in
+            try connection.query(
+                """
+                SELECT \(Self.snapshotColumns),
+                       i.position, i.media_type, i.revised_prompt, octet_length(i.bytes) AS byte_count,
+                       CASE WHEN octet_length(i.bytes) <= $3 THEN replace(encode(i.bytes, 'base64'), E'\\n', '') END AS base64
+                FROM tasks t LEFT JOIN charges c ON c.task_id = t.id LEFT JOIN task_images i ON i.task_id = t.id
+                WHERE t.id = $1 AND t.user_id = $2
+                ORDER BY i.position
+                """,
+                [.text(taskID.uuidString), .text(userID.uuidString), .int(wholeUpTo)]
+            )
         }
+        guard let first = rows.first else { return nil }
+        let images = try rows.map({ $0 }).compactMap { row -> StoredImageDescription? in
+            guard let position = try row.optionalInt("position") else { return nil }
+            return StoredImageDescription(
+                position: Int(position), mediaType: try row.string("media_type"), revisedPrompt: try row.optionalString("revised_prompt"),
+                byteCount: Int(try row.int("byte_count")), base64: try row.optionalString("base64")
+            )
+        }
+        return (try TaskSnapshot(first), images)
     }
 
     /// The latest draft the provider streamed for the owner's task, if any.
@@ -206,28 +221,6 @@ public struct TaskStore: Sendable {
                     bytes: try row.optionalBytes("bytes") ?? []
                 )
             }
-        }
-    }
-
-    /// The task's stored images in order, each with its bytes when it has at most `wholeUpTo`
-    /// of them; larger ones are read with `imageSlice`.
-    private static func imageDescriptions(taskID: UUID, wholeUpTo: Int, on connection: PostgresConnection) throws -> [StoredImageDescription] {
-        try connection.query(
-            """
-            SELECT position::text AS position, media_type, revised_prompt, octet_length(bytes)::text AS byte_count,
-                   CASE WHEN octet_length(bytes) <= $2 THEN bytes END AS bytes
-            FROM task_images WHERE task_id = $1 ORDER BY position
-            """,
-            // Binary, so the bytes come as they are; the numbers are read as text for it.
-            [.text(taskID.uuidString), .int(wholeUpTo)], binaryResult: true
-        ).map { row in
-            guard let position = Int(try row.string("position")), let byteCount = Int(try row.string("byte_count")) else {
-                throw PostgresError(.decoding, "an image's position or size is not a number")
-            }
-            return StoredImageDescription(
-                position: position, mediaType: try row.string("media_type"), revisedPrompt: try row.optionalString("revised_prompt"),
-                byteCount: byteCount, bytes: try row.optionalBytes("bytes")
-            )
         }
     }
 
@@ -293,15 +286,17 @@ public struct TaskStore: Sendable {
     }
 
     /// Every column a snapshot reads, from `tasks t` and its charge.
-    private static let snapshotQuery = """
-        SELECT t.id, t.status, t.attempts, t.max_attempts, t.error_code, t.error_message, t.prompt, t.model, t.size,
+    private static let snapshotQuery = "SELECT \(snapshotColumns) FROM tasks t LEFT JOIN charges c ON c.task_id = t.id"
+
+    /// What a snapshot reads, from `tasks t` and its charge `c`.
+    private static let snapshotColumns = """
+        t.id, t.status, t.attempts, t.max_attempts, t.error_code, t.error_message, t.prompt, t.model, t.size,
                t.quality, t.n, \(rfc3339("t.created_at")) AS created_at, \(rfc3339("t.started_at")) AS started_at,
                \(rfc3339("t.finished_at")) AS finished_at, \(rfc3339("t.next_attempt_at")) AS next_attempt_at,
                \(rfc3339("t.images_purged_at")) AS images_purged_at,
                (extract(epoch FROM t.created_at) * 1000000)::bigint AS created_micros,
                t.cancel_requested_at IS NOT NULL AS cancel_requested, c.amount_micro_usd, t.provider, t.progress, t.partial_images,
                (SELECT count(*) FROM task_images i WHERE i.task_id = t.id) AS image_count
-        FROM tasks t LEFT JOIN charges c ON c.task_id = t.id
         """
 }
 
