@@ -7,7 +7,9 @@ import Synchronization
 /// A steady trickle would otherwise be written in batches of one or two as fast as the
 /// database answers, and take every core the API left idle: a writer whose last batch was
 /// small lets the next one fill for `linger` (as PostgreSQL's `commit_delay` does), so the
-/// trickle costs a few transactions a second and the API's requests find the cores free.
+/// trickle costs a few transactions a second and the API's requests find the cores free. It
+/// does so only while `mayLinger` says so: a worker with a backlog is bound by how fast it
+/// writes, and waiting would only slow it.
 final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private struct Waiting {
         let input: Input
@@ -27,14 +29,17 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private let maxWeight: Int
     private let weight: @Sendable (Input) -> Int
     private let linger: Linger
+    private let mayLinger: @Sendable () -> Bool
     private let write: @Sendable ([Input]) async throws -> [Output]
 
     /// - Parameter write: writes a batch and returns one output per input, in order.
     init(
         concurrency: Int, maxCount: Int, maxWeight: Int = .max, weight: @escaping @Sendable (Input) -> Int = { _ in 1 },
-        linger: Linger = .none, write: @escaping @Sendable ([Input]) async throws -> [Output]
+        linger: Linger = .none, mayLinger: @escaping @Sendable () -> Bool = { true },
+        write: @escaping @Sendable ([Input]) async throws -> [Output]
     ) {
         self.linger = linger
+        self.mayLinger = mayLinger
         self.concurrency = concurrency
         self.maxCount = maxCount
         self.maxWeight = maxWeight
@@ -58,7 +63,7 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private func writeWhileWaiting() async {
         var last: (taken: ContinuousClock.Instant, count: Int)?
         while true {
-            if let last, let due = linger.nextTake(afterTaking: last.count, at: last.taken, now: .now), hasWaiting {
+            if let last, let due = linger.nextTake(afterTaking: last.count, at: last.taken, now: .now), hasWaiting, mayLinger() {
                 try? await Task.sleep(until: due, clock: .continuous)
             }
             guard let batch = nextBatch() else { return }
@@ -85,7 +90,10 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
         for (waiting, output) in zip(batch, outputs) { waiting.continuation.resume(returning: output) }
     }
 
-    private var hasWaiting: Bool { state.withLock { !$0.waiting.isEmpty } }
+    private var hasWaiting: Bool { waiting > 0 }
+
+    /// Inputs submitted and not yet taken into a batch.
+    var waiting: Int { state.withLock { $0.waiting.count } }
 
     /// Takes the next batch off the waiting list, or ends this writer when nothing waits.
     private func nextBatch() -> [Waiting]? {

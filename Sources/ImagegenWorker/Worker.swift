@@ -97,6 +97,7 @@ public struct Worker: Sendable {
                 logger.notice("reaped expired leases; their tasks are ready again", metadata: ["tasks": "\(batch.reaped)"])
             }
             slots.give(free - batch.tasks.count)
+            processor.attempts.noteLease(filledEverySlot: batch.tasks.count == free)
             for task in batch.tasks {
                 guard leases.hold(task.entry) else {
                     // Already running here: the lease is this worker's again, and the running attempt finishes the task.
