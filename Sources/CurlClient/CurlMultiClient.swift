@@ -297,7 +297,11 @@ private final class CurlTransfer: @unchecked Sendable {
         if code == CURLE_OK, let easy {
             var status = 0
             imagegen_curl_get_long(easy, CURLINFO_RESPONSE_CODE, &status)
-            continuation.resume(returning: CurlResponse(status: status, headers: responseHeaders, body: responseBody))
+            var microseconds: curl_off_t = 0
+            imagegen_curl_get_curl_off(easy, CURLINFO_TOTAL_TIME_T, &microseconds)
+            continuation.resume(returning: CurlResponse(
+                status: status, headers: responseHeaders, body: responseBody, exchangeTime: .microseconds(microseconds)
+            ))
             return
         }
         var requestSize = 0

@@ -41,6 +41,9 @@ public struct CurlResponse: Sendable {
     /// Header names are lower-cased; a repeated header keeps its last value.
     public let headers: [String: String]
     public let body: [UInt8]
+    /// curl's own count of the exchange, from starting the request to the last byte of the
+    /// answer (`CURLINFO_TOTAL_TIME_T`): the caller's wait for its task to resume is not in it.
+    public let exchangeTime: Duration
 }
 
 /// A transfer that ended without an HTTP response.

@@ -92,10 +92,9 @@ struct BenchCommand: AsyncParsableCommand {
                 method: "POST", url: api + "/images/generate",
                 headers: [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")], body: Array(body.utf8)
             )
-            let sent = ContinuousClock.now
             do {
                 let response = try await client.send(request)
-                let milliseconds = (ContinuousClock.now - sent).fractionalMilliseconds
+                let milliseconds = response.exchangeTime.fractionalMilliseconds
                 guard response.status == 202 else {
                     log.failed("HTTP \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))")
                     return

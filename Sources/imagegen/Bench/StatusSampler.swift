@@ -44,11 +44,10 @@ final class StatusSampler: Sendable {
     }
 
     private func poll(_ taskID: String, key: String) async {
-        let sent = ContinuousClock.now
         guard let response = try? await client.send(CurlRequest(
             url: api + "/images/tasks/\(taskID)/status", headers: [("Authorization", "Bearer \(key)")]
         )), response.status == 200 else { return }
-        let milliseconds = (ContinuousClock.now - sent).fractionalMilliseconds
+        let milliseconds = response.exchangeTime.fractionalMilliseconds
         state.withLock { $0.latencies.append(milliseconds) }
     }
 }
