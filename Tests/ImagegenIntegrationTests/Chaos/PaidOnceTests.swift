@@ -102,8 +102,8 @@ struct PaidOnceTests {
 
     @Test("Redis stalled longer than a lease while calls are in flight: nobody takes over a live task")
     func redisStallPaysOnce() async throws {
-        let redis = try PrivateRedis()
-        defer { redis.stop() }
+        let redis = try await PrivateRedis.start()
+        defer { Task { await redis.stop() } }
         // Leases of 5 s, heartbeats every 1.7 s, against a stall of 7 s: every Redis lease lapses during it.
         let options = Worker.Options(concurrency: 4, leaseMilliseconds: 5_000, reconcileInterval: .seconds(1))
         let system = try await RunningSystem.start(worker: options, redisURL: redis.url)
@@ -241,16 +241,35 @@ private final class PrivateRedis: Sendable {
         get throws { try RedisURL(parsing: "redis://127.0.0.1:\(port)/0") }
     }
 
-    init() throws {
-        port = try ChildProcess.freePort()
-        server = try SpawnedProcess("/usr/bin/redis-server", [
+    private init(port: Int, server: SpawnedProcess) {
+        self.port = port
+        self.server = server
+    }
+
+    /// Starts the server and returns once it answers PING. The waits are async and the PING runs
+    /// on a thread of its own: a blocked thread of the Swift concurrency pool (two on this machine)
+    /// would stall the in-process servers every other test is talking to.
+    static func start() async throws -> PrivateRedis {
+        let port = try ChildProcess.freePort()
+        let server = try SpawnedProcess("/usr/bin/redis-server", [
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "local",
         ], environment: SpawnedProcess.environment([:]))
-        let connection = RedisConnection(url: try url, logger: TestEnvironment.logger)
+        let redis = PrivateRedis(port: port, server: server)
+        let url = try redis.url
         let deadline = ContinuousClock.now + .seconds(30)
-        while (try? connection.command(["PING"])) == nil {
+        while await !answersPing(url) {
             guard ContinuousClock.now < deadline else { throw TestEnvironment.Missing(description: "redis-server did not start on \(port)") }
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return redis
+    }
+
+    private static func answersPing(_ url: RedisURL) async -> Bool {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let connection = RedisConnection(url: url, logger: TestEnvironment.logger)
+                continuation.resume(returning: (try? connection.command(["PING"])) != nil)
+            }
         }
     }
 
@@ -262,8 +281,9 @@ private final class PrivateRedis: Sendable {
         guard result.output.contains("OK") else { throw TestEnvironment.Missing(description: "DEBUG SLEEP failed: \(result.output)\(result.error)") }
     }
 
-    func stop() {
+    /// Stops the server and waits, without blocking a thread, until it has exited.
+    func stop() async {
         server.signal(SIGTERM)
-        _ = server.waitUntilExit()
+        while server.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
     }
 }
