@@ -1,4 +1,5 @@
 import Foundation
+import ImagegenCore
 import ImagegenStore
 import Synchronization
 

@@ -1,4 +1,4 @@
-@testable import ImagegenWorker
+import ImagegenCore
 import Synchronization
 import Testing
 

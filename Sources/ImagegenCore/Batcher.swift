@@ -10,7 +10,7 @@ import Synchronization
 /// trickle costs a few transactions a second and the API's requests find the cores free. It
 /// does so only while `mayLinger` says so: a worker with a backlog is bound by how fast it
 /// writes, and waiting would only slow it.
-final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
+public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private struct Waiting {
         let input: Input
         let continuation: CheckedContinuation<Output, any Error>
@@ -33,7 +33,7 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private let write: @Sendable ([Input]) async throws -> [Output]
 
     /// - Parameter write: writes a batch and returns one output per input, in order.
-    init(
+    public init(
         concurrency: Int, maxCount: Int, maxWeight: Int = .max, weight: @escaping @Sendable (Input) -> Int = { _ in 1 },
         linger: Linger = .none, mayLinger: @escaping @Sendable () -> Bool = { true },
         write: @escaping @Sendable ([Input]) async throws -> [Output]
@@ -48,7 +48,7 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     }
 
     /// Writes `input` with whatever else is waiting. Not cancellable: once submitted, it is written.
-    func submit(_ input: Input) async throws -> Output {
+    public func submit(_ input: Input) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             let startsWriter = state.withLock { state -> Bool in
                 state.waiting.append(Waiting(input: input, continuation: continuation))
@@ -93,7 +93,7 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private var hasWaiting: Bool { waiting > 0 }
 
     /// Inputs submitted and not yet taken into a batch.
-    var waiting: Int { state.withLock { $0.waiting.count } }
+    public var waiting: Int { state.withLock { $0.waiting.count } }
 
     /// Takes the next batch off the waiting list, or ends this writer when nothing waits.
     private func nextBatch() -> [Waiting]? {
@@ -119,14 +119,19 @@ final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
 /// `below` inputs, it takes the next batch no sooner than `interval` later. A large batch
 /// means the load already fills batches, and a writer with nothing waiting stops, so an idle
 /// worker's next call is written at once.
-struct Linger: Sendable, Equatable {
-    let interval: Duration
-    let below: Int
+public struct Linger: Sendable, Equatable {
+    public let interval: Duration
+    public let below: Int
 
-    static let none = Linger(interval: .zero, below: 0)
+    public init(interval: Duration, below: Int) {
+        self.interval = interval
+        self.below = below
+    }
+
+    public static let none = Linger(interval: .zero, below: 0)
 
     /// When the next batch may be taken, after taking `count` inputs at `taken`; nil for now.
-    func nextTake(afterTaking count: Int, at taken: ContinuousClock.Instant, now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+    public func nextTake(afterTaking count: Int, at taken: ContinuousClock.Instant, now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         guard count < below, taken + interval > now else { return nil }
         return taken + interval
     }
