@@ -16,17 +16,28 @@ enum QueueScripts {
         """
     }
 
-    /// KEYS ready, delayed, entries, wakeups; ARGV id, entry, delay ms. Returns 0 if already queued.
+    /// KEYS ready, delayed, entries, wakeups; ARGV id, entry, delay ms, repeated for each task.
+    /// Returns 1 for each task enqueued and 0 for each one already queued, in order.
     static let enqueue = TimedScript("""
-        if redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2]) == 0 then return 0 end
-        local delay = tonumber(ARGV[3])
-        if delay <= 0 then
-            redis.call('ZADD', KEYS[1], now, ARGV[1])
-            \(wake("KEYS[4]", count: "1"))
-        else
-            redis.call('ZADD', KEYS[2], now + delay, ARGV[1])
+        local enqueued, ready = {}, 0
+        for i = 1, #ARGV, 3 do
+            if redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 1]) == 0 then
+                enqueued[#enqueued + 1] = 0
+            else
+                local delay = tonumber(ARGV[i + 2])
+                if delay <= 0 then
+                    redis.call('ZADD', KEYS[1], now, ARGV[i])
+                    ready = ready + 1
+                else
+                    redis.call('ZADD', KEYS[2], now + delay, ARGV[i])
+                end
+                enqueued[#enqueued + 1] = 1
+            end
         end
-        return 1
+        if ready > 0 then
+            \(wake("KEYS[4]", count: "ready"))
+        end
+        return enqueued
         """)
 
     /// KEYS ready, delayed, inflight, entries, leases, wakeups; ARGV count, lease ms, owner, upkeep limit.

@@ -74,15 +74,24 @@ public final class TaskQueue: Sendable {
     /// is already queued does nothing and returns false.
     @discardableResult
     public func enqueue(_ entry: QueueEntry, delayMilliseconds: Int64 = 0) async throws -> Bool {
+        try await enqueue([entry], delayMilliseconds: delayMilliseconds)[0]
+    }
+
+    /// Puts tasks on the queue in one call, each due after `delayMilliseconds`; for each, in
+    /// order, whether it was enqueued (false: it was already queued).
+    @discardableResult
+    public func enqueue(_ entries: [QueueEntry], delayMilliseconds: Int64 = 0) async throws -> [Bool] {
+        guard !entries.isEmpty else { return [] }
         let keys = self.keys, clock = self.clock
-        let encoded = try entry.encoded()
-        return try await run { connection in
+        let arguments = try entries.flatMap { entry in [entry.taskID.uuidString, try entry.encoded(), String(delayMilliseconds)] }
+        let reply = try await run { connection in
             try connection.evaluate(
-                QueueScripts.enqueue, clock: clock,
-                keys: [keys.ready, keys.delayed, keys.entries, keys.wakeups],
-                arguments: [entry.taskID.uuidString, encoded, String(delayMilliseconds)]
-            ).integer == 1
+                QueueScripts.enqueue, clock: clock, keys: [keys.ready, keys.delayed, keys.entries, keys.wakeups], arguments: arguments
+            )
         }
+        let enqueued = reply.array.map { $0.integer == 1 }
+        guard enqueued.count == entries.count else { throw RedisError(.reply, "unexpected reply to the enqueue script") }
+        return enqueued
     }
 
     /// Leases up to `limit` ready tasks for `leaseMilliseconds`, without waiting, after

@@ -37,6 +37,21 @@ struct TaskQueueTests {
         #expect(try await queue.depth() == (1, 0, 0))
     }
 
+    @Test("tasks enqueued in one call each say whether they were new; the new ones wait, ready or delayed")
+    func enqueueMany() async throws {
+        let queue = try makeQueue()
+        let earlier = entry()
+        try await queue.enqueue(earlier)
+        let batch = [entry(), earlier, entry()]
+        #expect(try await queue.enqueue(batch) == [true, false, true])
+        #expect(try await queue.depth() == (3, 0, 0))
+        let leased = try await queue.lease(limit: 10, leaseMilliseconds: 60_000).tasks.map(\.entry.taskID)
+        #expect(Set(leased) == Set(batch.map(\.taskID)))
+        let delayed = [entry(), entry()]
+        #expect(try await queue.enqueue(delayed, delayMilliseconds: 5_000) == [true, true])
+        #expect(try await queue.depth() == (0, 2, 3))
+    }
+
     @Test("leasing takes tasks in order, up to the limit, and marks them in flight")
     func leaseInOrder() async throws {
         let queue = try makeQueue()
