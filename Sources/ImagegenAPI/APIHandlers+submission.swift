@@ -43,12 +43,7 @@ extension APIHandlers {
             taskID: taskID, attempt: 0, backoff: backoff, runAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000),
             images: imageRequest.n, providers: routes.map(\.provider)
         )
-        do {
-            try await queue.enqueue(entry)
-        } catch {
-            // The row is committed, so the task is safe: the workers' reconciler enqueues it once Redis is back.
-            logger.warning("enqueue failed; the reconciler will enqueue the task", metadata: ["task_id": "\(taskID)", "error": "\(error)"])
-        }
+        feeder.feed(entry)
         logger.info("task queued", metadata: ["task_id": "\(taskID.uuidString.lowercased())", "model": "\(imageRequest.model)"])
         return try accepted(submission)
     }

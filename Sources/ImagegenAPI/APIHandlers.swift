@@ -24,6 +24,8 @@ struct APIHandlers: APIProtocol {
     let admin: TaskAdminStore
     let operators: OperatorSources
     let queue: TaskQueue
+    /// Enqueues new tasks after their answer has gone out.
+    let feeder: QueueFeeder
     let catalog: CatalogCache
     let backoff: BackoffPolicy
     let taskDeadline: Duration

@@ -68,7 +68,7 @@ public enum APIServer {
     }
 
     /// The handlers of every operation in openapi.json, with what they use.
-    static func handlers(_ dependencies: Dependencies, history: QueueHistory, logger: Logger) -> APIHandlers {
+    static func handlers(_ dependencies: Dependencies, history: QueueHistory, feeder: QueueFeeder, logger: Logger) -> APIHandlers {
         APIHandlers(
             tasks: TaskStore(database: dependencies.database),
             spend: SpendStore(database: dependencies.database, policy: dependencies.spend),
@@ -76,6 +76,7 @@ public enum APIServer {
             admin: TaskAdminStore(database: dependencies.database),
             operators: OperatorSources(gate: dependencies.providerGate, history: history, database: dependencies.database),
             queue: dependencies.queue,
+            feeder: feeder,
             catalog: CatalogCache(
                 store: CatalogStore(database: dependencies.database), defaultModel: dependencies.defaultModel,
                 keptModels: dependencies.keptModels
@@ -94,7 +95,7 @@ public enum APIServer {
     ///
     /// - Parameter operations: `/healthz`, `/readyz` and `/metrics`, when the process exposes them.
     static func router(
-        _ dependencies: Dependencies, history: QueueHistory, logger: Logger, operations: OperationsRoutes?
+        _ dependencies: Dependencies, history: QueueHistory, feeder: QueueFeeder, logger: Logger, operations: OperationsRoutes?
     ) throws -> Router<BasicRequestContext> {
         let document = OpenAPIDocument.shipped
         let router = Router()
@@ -113,7 +114,7 @@ public enum APIServer {
                 limit: dependencies.submissionRate, url: dependencies.redisURL, clock: dependencies.redisClock, logger: logger
             )), at: 0)
         }
-        try handlers(dependencies, history: history, logger: logger).registerHandlers(
+        try handlers(dependencies, history: history, feeder: feeder, logger: logger).registerHandlers(
             on: authenticated, configuration: APIHandlers.configuration, middlewares: middlewares
         )
         return router
@@ -129,12 +130,15 @@ public enum APIServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let history = QueueHistory()
+        let feeder = QueueFeeder(queue: dependencies.queue, logger: logger)
         return Application(
-            router: try router(dependencies, history: history, logger: logger, operations: operations),
+            router: try router(dependencies, history: history, feeder: feeder, logger: logger, operations: operations),
             configuration: .init(address: .hostname(host, port: port), serverName: "imagegen"),
             services: [
                 TaskChangeService(listener: dependencies.changes),
                 QueueSampler(queue: dependencies.queue, history: history, interval: dependencies.queueSampleInterval, logger: logger),
+                // Listed before the server, which ServiceLifecycle stops first: the feeder drains after the last request.
+                feeder,
             ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger

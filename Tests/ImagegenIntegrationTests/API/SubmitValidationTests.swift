@@ -100,9 +100,10 @@ struct SubmitValidationTests {
         #expect(try row.int("n") == 1)
         #expect(try row.string("status") == "queued")
         #expect(try row.int("unit_price_micro_usd") == 40_000)
+        // The enqueue follows the answer.
+        #expect(try await eventually { try await system.queue.depth() == (1, 0, 0) })
         let entry = try await system.queue.entry(taskID: try #require(UUID(uuidString: taskID)))
         #expect(entry?.attempt == 0)
         #expect(entry?.backoff.maxAttempts == 3)
-        #expect(try await system.queue.depth() == (1, 0, 0))
     }
 }

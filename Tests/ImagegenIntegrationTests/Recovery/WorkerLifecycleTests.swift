@@ -29,6 +29,7 @@ struct WorkerLifecycleTests {
 
         // The "dead" worker: it leases the task and starts an attempt, then never speaks again.
         let dead = TaskQueue(name: system.queue.name, url: try TestEnvironment.redisURL(), connections: 1, logger: TestEnvironment.logger)
+        #expect(try await eventually { try await system.queue.depth().ready == 1 })
         #expect(try await dead.lease(limit: 1, leaseMilliseconds: 1_000).tasks.count == 1)
         _ = try #require(try await AttemptStore(database: system.database, takeoverAfter: .zero).beginAttempt(taskID: UUID(uuidString: taskID)!))
 
