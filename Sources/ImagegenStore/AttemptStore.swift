@@ -64,6 +64,9 @@ public struct AttemptStore: Sendable {
         let periods = spend.periods(at: now())
         let defaults = spend.defaults
         let takeoverMilliseconds = takeoverAfter.milliseconds
+        // Statements that look tasks up by a list of ids are planned for each list (`prepare:
+        // false`): a prepared one keeps the plan it got while the table was young, a sequential
+        // scan that reads every task ever after.
         return try await database.transaction { connection in
             if !moves.isEmpty {
                 try connection.query(
@@ -80,7 +83,8 @@ public struct AttemptStore: Sendable {
                     [
                         .text("{" + moves.map(\.taskID.uuidString).joined(separator: ",") + "}"),
                         .text("{" + moves.map { String($0.route ?? 0) }.joined(separator: ",") + "}"), .int(takeoverMilliseconds),
-                    ]
+                    ],
+                    prepare: false
                 )
             }
             let rows = try connection.query(
@@ -102,7 +106,8 @@ public struct AttemptStore: Sendable {
                 ) r ON true
                 WHERE t.id = ANY($1::uuid[]) ORDER BY t.id FOR UPDATE OF t
                 """,
-                [.text("{" + taskIDs.map(\.uuidString).joined(separator: ",") + "}"), .int(takeoverMilliseconds)]
+                [.text("{" + taskIDs.map(\.uuidString).joined(separator: ",") + "}"), .int(takeoverMilliseconds)],
+                prepare: false
             )
             var plan = StartPlan()
             for row in rows.map({ $0 }) {
@@ -204,7 +209,7 @@ public struct AttemptStore: Sendable {
         guard !finished.isEmpty else { return [] }
         let transitions = finished.map { TaskLifecycle.finish($0.end) }
         let moved = try await database.transaction { connection -> [UUID: TaskStatus] in
-            var decisions = ParameterRows(types: ["uuid", "int", "text", "text", "bool", "text", "text", "bool", "bigint", "int", "text"])
+            var decisions = ParameterRows(types: ["uuid", "int", "text", "text", "text", "bool", "text", "text", "bool", "bigint", "int", "text"])
             for (finish, transition) in zip(finished, transitions) {
                 let resolution = switch transition.reservation {
                 case .settled: "settled"
@@ -212,7 +217,8 @@ public struct AttemptStore: Sendable {
                 case .unsettled: "unsettled"
                 }
                 decisions.append([
-                    .text(finish.attempt.taskID.uuidString), .int(finish.attempt.attempt), .text(transition.status.rawValue),
+                    .text(finish.attempt.taskID.uuidString), .int(finish.attempt.attempt), .text(TaskStatus.running.rawValue),
+                    .text(transition.status.rawValue),
                     .text(transition.statusIfCancelRequested.rawValue), .text(transition.status.isTerminal ? "true" : "false"),
                     .optional(transition.error?.code), .optional(transition.error?.message), .text(transition.keepsError ? "true" : "false"),
                     transition.retryDelayMilliseconds.map { .int($0) } ?? .null, .int(transition.extraAttempts), .text(resolution),
@@ -238,10 +244,13 @@ public struct AttemptStore: Sendable {
                     usage.map { .int($0.outputTokens) } ?? .null, .optional(attempt.provider),
                 ])
             }
+            // The fence on `running` comes with each row rather than as a constant: a constant lets
+            // the planner scan a status index for it, whose entries for every row version cost far
+            // more than one primary-key lookup per task, and it did so while the table was young.
             let statement = ParameterRows.layout([decisions, images, charges])
             let rows = try connection.query(
                 """
-                WITH d (id, attempt, status, status_if_canceled, finishes, code, message, keeps_error, delay_ms, extra, resolution) AS (
+                WITH d (id, attempt, running, status, status_if_canceled, finishes, code, message, keeps_error, delay_ms, extra, resolution) AS (
                     \(statement.values[0])
                 ), moved AS (
                     UPDATE tasks t
@@ -251,7 +260,7 @@ public struct AttemptStore: Sendable {
                         error_code = CASE WHEN d.keeps_error THEN t.error_code ELSE d.code END,
                         error_message = CASE WHEN d.keeps_error THEN t.error_message ELSE d.message END,
                         max_attempts = t.max_attempts + d.extra, heartbeat_at = NULL, updated_at = now()
-                    FROM d WHERE t.id = d.id AND t.status = 'running' AND t.attempts = d.attempt
+                    FROM d WHERE t.id = d.id AND t.status = d.running AND t.attempts = d.attempt
                     RETURNING t.id, t.status
                 ), stored AS (
                     INSERT INTO task_images (task_id, position, media_type, bytes, revised_prompt)
@@ -320,9 +329,11 @@ public struct AttemptStore: Sendable {
     public func heartbeat(_ taskIDs: [UUID]) async throws {
         guard !taskIDs.isEmpty else { return }
         let list = "{" + taskIDs.map(\.uuidString).joined(separator: ",") + "}"
+        // Planned for its list, as `beginAttempts` explains.
         try await database.run { connection in
             try connection.query(
-                "UPDATE tasks SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running'", [.text(list)]
+                "UPDATE tasks SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running'", [.text(list)],
+                prepare: false
             )
         }
     }
