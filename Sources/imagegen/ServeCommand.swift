@@ -2,12 +2,20 @@ import ArgumentParser
 import Hummingbird
 import ImagegenAPI
 import ImagegenStore
+import NIOCore
+import NIOPosix
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP API (HOST, PORT).")
 
     func run() async throws {
+        // Handlers run on the event loop that read their request: Swift concurrency's executor
+        // becomes NIO's, so that a request no longer hops between the loop and the cooperative
+        // pool, a context switch and a run-queue wait each way on a busy machine. Blocking calls
+        // keep to their lanes, so the loops stay free for I/O.
+        let handlersOnEventLoops = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let runtime = try await Runtime.start(label: "imagegen.api")
+        if !handlersOnEventLoops { runtime.logger.notice("handlers run on Swift's cooperative pool: NIO could not take over its executor") }
         let queue = try await runtime.connectQueue()
         let configuration = runtime.configuration
         let catalog = try await CatalogStore(database: runtime.database).load(
