@@ -168,7 +168,7 @@ public struct TaskStore: Sendable {
     public func snapshot(taskID: UUID, userID: UUID) async throws -> TaskSnapshot? {
         let rows = try await database.run { connection in
             try connection.query(
-                "\(Self.snapshotQuery) WHERE t.id = $1 AND t.user_id = $2", [.text(taskID.uuidString), .text(userID.uuidString)]
+                "\(Self.snapshotQuery) WHERE \(Self.ownersTask)", [.text(taskID.uuidString), .text(userID.uuidString)]
             )
         }
         return try rows.first.map(TaskSnapshot.init)
@@ -187,7 +187,7 @@ public struct TaskStore: Sendable {
                        i.position, i.media_type, i.revised_prompt, octet_length(i.bytes) AS byte_count,
                        CASE WHEN octet_length(i.bytes) <= $3 THEN replace(encode(i.bytes, 'base64'), E'\\n', '') END AS base64
                 FROM tasks t LEFT JOIN charges c ON c.task_id = t.id LEFT JOIN task_images i ON i.task_id = t.id
-                WHERE t.id = $1 AND t.user_id = $2
+                WHERE \(Self.ownersTask)
                 ORDER BY i.position
                 """,
                 [.text(taskID.uuidString), .text(userID.uuidString), .int(wholeUpTo)]
@@ -211,7 +211,7 @@ public struct TaskStore: Sendable {
                 """
                 SELECT p.partial_index::text AS partial_index, p.media_type, p.bytes
                 FROM task_partial_images p JOIN tasks t ON t.id = p.task_id
-                WHERE p.task_id = $1 AND t.user_id = $2
+                WHERE \(Self.ownersTask)
                 """,
                 // Binary, so the bytes come as they are; the index is read as text for it.
                 [.text(taskID.uuidString), .text(userID.uuidString)], binaryResult: true
@@ -271,7 +271,7 @@ public struct TaskStore: Sendable {
                 """
                 SELECT t.status, t.images_purged_at::text AS purged_at, i.media_type, i.bytes
                 FROM tasks t LEFT JOIN task_images i ON i.task_id = t.id AND i.position = $3
-                WHERE t.id = $1 AND t.user_id = $2
+                WHERE \(Self.ownersTask)
                 """,
                 [.text(taskID.uuidString), .text(userID.uuidString), .int(Int64(position))],
                 binaryResult: true
@@ -284,6 +284,13 @@ public struct TaskStore: Sendable {
         }
         return .found(StoredImage(mediaType: try row.string("media_type"), bytes: bytes, revisedPrompt: nil))
     }
+
+    /// Task `$1` of user `$2`, in `tasks t`. The owner is compared with IS NOT DISTINCT FROM,
+    /// which for this non-null column means `=` but is a test no index answers: the plan then
+    /// always finds the task by its primary key. With `=`, a plan made while the table was young
+    /// (and kept for the connection's life) could take the owner's index instead and walk
+    /// through every task the owner ever had, on every poll.
+    private static let ownersTask = "t.id = $1 AND t.user_id IS NOT DISTINCT FROM $2"
 
     /// Every column a snapshot reads, from `tasks t` and its charge.
     private static let snapshotQuery = "SELECT \(snapshotColumns) FROM tasks t LEFT JOIN charges c ON c.task_id = t.id"
