@@ -329,11 +329,17 @@ public struct AttemptStore: Sendable {
     public func heartbeat(_ taskIDs: [UUID]) async throws {
         guard !taskIDs.isEmpty else { return }
         let list = "{" + taskIDs.map(\.uuidString).joined(separator: ",") + "}"
-        // Planned for its list, as `beginAttempts` explains.
+        // Planned for its list, as `beginAttempts` explains. A task a batch is changing right now
+        // is skipped rather than waited for: it is being finished or taken over, and the next beat,
+        // a third of a lease later, still comes in time; waiting could deadlock with that batch.
         try await database.run { connection in
             try connection.query(
-                "UPDATE tasks SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running'", [.text(list)],
-                prepare: false
+                """
+                UPDATE tasks t SET heartbeat_at = now()
+                FROM (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND status = 'running' FOR UPDATE SKIP LOCKED) AS beating
+                WHERE t.id = beating.id
+                """,
+                [.text(list)], prepare: false
             )
         }
     }
