@@ -8,11 +8,14 @@ final class StatusSampler: Sendable {
     private let client: CurlMultiClient
     private let api: String
     private let perSecond: Int
+    /// Polls sent before this are left out of the latencies (the warm-up).
+    private let measuredFrom: ContinuousClock.Instant
     /// Recent tasks with the key of the user who submitted each.
     private let state = Mutex<(tasks: [(id: String, key: String)], latencies: [Double], stopped: Bool)>(([], [], false))
 
-    init(client: CurlMultiClient, api: String, perSecond: Int) {
+    init(client: CurlMultiClient, api: String, perSecond: Int, measuredFrom: ContinuousClock.Instant) {
         self.client = client
+        self.measuredFrom = measuredFrom
         self.api = api
         self.perSecond = perSecond
     }
@@ -36,7 +39,7 @@ final class StatusSampler: Sendable {
             var index: Int64 = 0
             while !state.withLock({ $0.stopped }), !Task.isCancelled {
                 index += 1
-                try? await Task.sleep(until: start + .nanoseconds(index * 1_000_000_000 / Int64(perSecond)))
+                await BenchCommand.pace(until: start + .nanoseconds(index * 1_000_000_000 / Int64(perSecond)))
                 guard let task = state.withLock({ $0.tasks.randomElement() }) else { continue }
                 group.addTask { await self.poll(task.id, key: task.key) }
             }
@@ -44,10 +47,11 @@ final class StatusSampler: Sendable {
     }
 
     private func poll(_ taskID: String, key: String) async {
+        let measured = ContinuousClock.now >= measuredFrom
         guard let response = try? await client.send(CurlRequest(
             url: api + "/images/tasks/\(taskID)/status", headers: [("Authorization", "Bearer \(key)")]
         )), response.status == 200 else { return }
         let milliseconds = response.exchangeTime.fractionalMilliseconds
-        state.withLock { $0.latencies.append(milliseconds) }
+        if measured { state.withLock { $0.latencies.append(milliseconds) } }
     }
 }
