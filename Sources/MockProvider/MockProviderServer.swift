@@ -90,7 +90,10 @@ public final class MockProviderServer: Sendable {
         }
         return Application(
             router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "imagegen-mock-provider"),
+            // A worker's wave of a thousand calls connects at once: with the default 256 pending
+            // connections the rest are dropped and come back a second later, a delay no provider's
+            // front end adds. The kernel's somaxconn still caps it.
+            configuration: .init(address: .hostname(host, port: port), serverName: "imagegen-mock-provider", backlog: 4096),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
