@@ -105,13 +105,21 @@ enum QueueScripts {
         return lost
         """)
 
-    /// KEYS inflight, entries, leases; ARGV id, owner. Forgets a finished task; returns 0 if the lease was lost.
+    /// KEYS inflight, entries, leases; ARGV owner, then the ids. Forgets finished tasks; returns,
+    /// for each id in order, 1 or 0 if its lease was lost.
     static let acknowledge = """
-        if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
-        redis.call('ZREM', KEYS[1], ARGV[1])
-        redis.call('HDEL', KEYS[2], ARGV[1])
-        redis.call('HDEL', KEYS[3], ARGV[1])
-        return 1
+        local acknowledged = {}
+        for i = 2, #ARGV do
+            if redis.call('HGET', KEYS[3], ARGV[i]) == ARGV[1] then
+                redis.call('ZREM', KEYS[1], ARGV[i])
+                redis.call('HDEL', KEYS[2], ARGV[i])
+                redis.call('HDEL', KEYS[3], ARGV[i])
+                acknowledged[#acknowledged + 1] = 1
+            else
+                acknowledged[#acknowledged + 1] = 0
+            end
+        end
+        return acknowledged
         """
 
     /// KEYS inflight, delayed, entries, leases; ARGV id, entry, delay ms, owner. Returns 0 if the lease was lost.

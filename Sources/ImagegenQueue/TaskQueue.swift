@@ -45,20 +45,36 @@ public final class TaskQueue: Sendable {
     private let waiter: LanePool<RedisConnection>
     private let waitSeconds: Int
     private let clock: RedisClock
+    /// Joins the acknowledgements that arrive while one is being written: a wave of a thousand
+    /// finished calls is then a few Redis calls, not a thousand round trips.
+    private let acknowledgements: Batcher<UUID, Bool>
 
     /// - Parameters:
     ///   - waitSeconds: how long `waitForWork()` blocks at most when nothing wakes it.
     ///   - clock: where the queue's scripts read the time; Redis' own outside tests.
     public init(name: String, url: RedisURL, connections: Int, logger: Logger, waitSeconds: Int = 1, clock: RedisClock = .server) {
-        self.name = name
-        self.clock = clock
-        self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
-        self.keys = QueueKeys(queue: name)
-        self.waitSeconds = waitSeconds
-        self.connections = LanePool(
+        let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        let keys = QueueKeys(queue: name)
+        let pool = LanePool(
             label: "imagegen.redis",
             resources: (0..<max(connections, 1)).map { _ in RedisConnection(url: url, logger: logger) }
         )
+        self.name = name
+        self.clock = clock
+        self.owner = owner
+        self.keys = keys
+        self.waitSeconds = waitSeconds
+        self.connections = pool
+        self.acknowledgements = Batcher(concurrency: 1, maxCount: 1024) { taskIDs in
+            let reply = try await pool.withResource { connection in
+                try connection.evaluate(
+                    QueueScripts.acknowledge, keys: [keys.inflight, keys.entries, keys.leases], arguments: [owner] + taskIDs.map(\.uuidString)
+                )
+            }
+            let acknowledged = reply.array.map { $0.integer == 1 }
+            guard acknowledged.count == taskIDs.count else { throw RedisError(.reply, "unexpected reply to the acknowledge script") }
+            return acknowledged
+        }
         self.waiter = LanePool(
             label: "imagegen.redis.wait",
             resources: [RedisConnection(url: url, timeoutSeconds: waitSeconds + 5, logger: logger)]
@@ -140,16 +156,11 @@ public final class TaskQueue: Sendable {
         }
     }
 
-    /// Forgets a task that reached a final state; returns false if the lease was lost.
+    /// Forgets a task that reached a final state; returns false if the lease was lost. Tasks
+    /// that finish together are forgotten in one call (`acknowledgements`).
     @discardableResult
     public func acknowledge(taskID: UUID) async throws -> Bool {
-        let keys = self.keys
-        let owner = self.owner
-        return try await run { connection in
-            try connection.evaluate(
-                QueueScripts.acknowledge, keys: [keys.inflight, keys.entries, keys.leases], arguments: [taskID.uuidString, owner]
-            ).integer == 1
-        }
+        try await acknowledgements.submit(taskID)
     }
 
     /// Hands a leased task back to wait `delayMilliseconds` before its next attempt.
