@@ -20,6 +20,8 @@ public final class ProviderGate: Sendable {
     private let keyIDs: [String]
     private let connection: LanePool<RedisConnection>
     private let turnstile = Turnstile()
+    /// Redis connections the gate's calls spread over.
+    static let connections = 4
     private let rotation = Atomic<Int>(0)
     private let clock: RedisClock
     private let logger: Logger
@@ -33,13 +35,21 @@ public final class ProviderGate: Sendable {
         self.clock = clock
         self.keys = GateKeys(endpoint: SHA256.fingerprint(endpoint))
         self.keyIDs = keyIDs
-        self.connection = LanePool(label: "imagegen.redis.gate", resources: [RedisConnection(url: url, logger: logger)])
+        // Several connections, so that a wave of calls admitted at once overlaps its round trips;
+        // each script is atomic, so they need no order among them.
+        self.connection = LanePool(
+            label: "imagegen.redis.gate", resources: (0..<Self.connections).map { _ in RedisConnection(url: url, logger: logger) }
+        )
         self.logger = logger
     }
 
     /// Waits until a call of `images` images may go, and names the key to make it with.
     /// Throws `CancellationError` if cancelled while waiting.
     public func admit(images: Int) async throws -> Admission {
+        // While no call waits in line, each asks Redis at once: a wave of a thousand calls then
+        // queues on the gate's connection, not one round trip and two thread hops after another.
+        // The first call told to wait starts the line, and the calls after it join the line.
+        if turnstile.isIdle, case .admitted(let admission) = try await decide(images: images) { return admission }
         await turnstile.enter()
         defer { turnstile.leave() }
         let started = ContinuousClock.now

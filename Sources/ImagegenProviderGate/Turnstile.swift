@@ -28,6 +28,9 @@ final class Turnstile: Sendable {
         }
     }
 
+    /// Whether nobody is inside or waiting.
+    var isIdle: Bool { state.withLock { !$0.occupied } }
+
     /// Lets the next caller through; it stays occupied on its behalf.
     func leave() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
