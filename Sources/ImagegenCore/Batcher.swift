@@ -22,7 +22,7 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Batches written at once.
+    /// Batches written at once while `mayLinger` says no (a backlog) or a full batch waits; one otherwise.
     private let concurrency: Int
     /// The most inputs, and the most total weight, one batch takes (a batch always takes one).
     private let maxCount: Int
@@ -52,7 +52,10 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let startsWriter = state.withLock { state -> Bool in
                 state.waiting.append(Waiting(input: input, continuation: continuation))
-                guard state.running < concurrency else { return false }
+                // A second writer would halve the batches a trickle fills while lingering: it starts
+                // only for a backlog or once a full batch waits.
+                let writers = !mayLinger() || state.waiting.count >= linger.below ? concurrency : 1
+                guard state.running < writers else { return false }
                 state.running += 1
                 return true
             }
@@ -63,7 +66,9 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private func writeWhileWaiting() async {
         var last: (taken: ContinuousClock.Instant, count: Int)?
         while true {
-            if let last, let due = linger.nextTake(afterTaking: last.count, at: last.taken, now: .now), hasWaiting, mayLinger() {
+            if let last, let due = linger.nextTake(afterTaking: last.count, at: last.taken, now: .now, waiting: waiting), hasWaiting,
+                mayLinger()
+            {
                 try? await Task.sleep(until: due, clock: .continuous)
             }
             guard let batch = nextBatch() else { return }
@@ -116,9 +121,9 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
 }
 
 /// How long a batch writer lets a batch fill after a small one: after taking fewer than
-/// `below` inputs, it takes the next batch no sooner than `interval` later. A large batch
-/// means the load already fills batches, and a writer with nothing waiting stops, so an idle
-/// worker's next call is written at once.
+/// `below` inputs, it takes the next batch no sooner than `interval` later, unless `below`
+/// already wait. A large batch means the load already fills batches, and a writer with
+/// nothing waiting stops, so an idle worker's next call is written at once.
 public struct Linger: Sendable, Equatable {
     public let interval: Duration
     public let below: Int
@@ -130,9 +135,12 @@ public struct Linger: Sendable, Equatable {
 
     public static let none = Linger(interval: .zero, below: 0)
 
-    /// When the next batch may be taken, after taking `count` inputs at `taken`; nil for now.
-    public func nextTake(afterTaking count: Int, at taken: ContinuousClock.Instant, now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        guard count < below, taken + interval > now else { return nil }
+    /// When the next batch may be taken, after taking `count` inputs at `taken` with `waiting`
+    /// inputs waiting now; nil for now.
+    public func nextTake(
+        afterTaking count: Int, at taken: ContinuousClock.Instant, now: ContinuousClock.Instant, waiting: Int
+    ) -> ContinuousClock.Instant? {
+        guard count < below, waiting < below, taken + interval > now else { return nil }
         return taken + interval
     }
 }

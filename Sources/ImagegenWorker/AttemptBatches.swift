@@ -9,23 +9,25 @@ final class AttemptBatches: Sendable {
     private let starts: Batcher<AttemptStart, TaskAttempt?>
     private let finishes: Batcher<FinishedAttempt, AttemptOutcome>
 
-    /// After a batch of fewer than 16, the next one fills for 40 ms while the queue has no
-    /// backlog: a steady 250 tasks a second then costs about 25 transactions a second each
-    /// way instead of one per task or two, and a task waits 20 ms more on average at each end.
-    /// A worker working off a backlog (its last lease filled every free slot) never waits.
-    static let linger = Linger(interval: .milliseconds(40), below: 16)
+    /// After a batch of fewer than 48, the next one fills for 100 ms while the queue has no
+    /// backlog: a steady 250 tasks a second then costs about 10 transactions a second each
+    /// way instead of one per task or two, and a task waits 50 ms more on average at each end,
+    /// little beside the seconds a provider takes, for a third less PostgreSQL and worker CPU
+    /// than 40 ms gave (`scripts/bench api`), CPU the API's requests find free. A worker working
+    /// off a backlog (its last lease filled every free slot) never waits.
+    static let linger = Linger(interval: .milliseconds(100), below: 48)
 
     private let backlog = Backlog()
 
     init(store: AttemptStore) {
         let backlog = self.backlog
-        starts = Batcher(concurrency: 1, maxCount: 512, linger: Self.linger, mayLinger: { !backlog.isLikely }) { starts in
+        starts = Batcher(concurrency: 2, maxCount: 128, linger: Self.linger, mayLinger: { !backlog.isLikely }) { starts in
             let started = try await store.beginAttempts(starts)
             return starts.map { started[$0.taskID] }
         }
         // Images travel in the batch's statement: keep one statement's bytes bounded.
         finishes = Batcher(
-            concurrency: 1, maxCount: 512, maxWeight: 16 << 20, weight: { $0.images.reduce(0) { $0 + $1.bytes.count } },
+            concurrency: 2, maxCount: 128, maxWeight: 16 << 20, weight: { $0.images.reduce(0) { $0 + $1.bytes.count } },
             linger: Self.linger, mayLinger: { !backlog.isLikely }
         ) { finished in
             try await store.finish(finished)
