@@ -74,6 +74,9 @@ enum QueueScripts {
                 leased[#leased + 1] = entry
             end
         end
+        -- The tasks taken need no idle worker woken for them any more.
+        local taken = (#leased - 2) / 2
+        if taken > 0 then redis.call('LPOP', KEYS[6], taken) end
         local moved = reaped + #due / 2
         if moved > 0 and redis.call('ZCARD', KEYS[1]) > 0 then
             \(wake("KEYS[6]", count: "moved"))

@@ -112,7 +112,9 @@ public struct Worker: Sendable {
                     slots.give()
                 }
             }
-            if batch.tasks.isEmpty {
+            // A lease that left slots free emptied the ready queue: wait to be woken rather than
+            // ask again at once, which under a trickle cost an empty lease for every task.
+            if batch.tasks.count < free {
                 do {
                     try await queue.waitForWork()
                 } catch {
