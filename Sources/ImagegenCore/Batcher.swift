@@ -66,8 +66,9 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private func writeWhileWaiting() async {
         var last: (taken: ContinuousClock.Instant, count: Int)?
         while true {
-            if let last, let due = linger.nextTake(afterTaking: last.count, at: last.taken, now: .now, waiting: waiting), hasWaiting,
-                mayLinger()
+            let waiting = self.waiting
+            if let last, waiting > 0, mayLinger(),
+                let due = linger.nextTake(afterTaking: last.count, at: last.taken, now: .now, waiting: waiting)
             {
                 try? await Task.sleep(until: due, clock: .continuous)
             }
@@ -94,8 +95,6 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
         precondition(outputs.count == batch.count, "a batch writer returns one output per input")
         for (waiting, output) in zip(batch, outputs) { waiting.continuation.resume(returning: output) }
     }
-
-    private var hasWaiting: Bool { waiting > 0 }
 
     /// Inputs submitted and not yet taken into a batch.
     public var waiting: Int { state.withLock { $0.waiting.count } }

@@ -19,6 +19,9 @@ final class AttemptBatches: Sendable {
 
     private let backlog = Backlog()
 
+    /// Two writers of at most 128 per kind: when a wave of a thousand calls ends at once, the
+    /// first slots come free after one small batch rather than one large one, and two batches
+    /// are written at a time (`Batcher` runs the second only for a backlog or a full batch).
     init(store: AttemptStore) {
         let backlog = self.backlog
         starts = Batcher(concurrency: 2, maxCount: 128, linger: Self.linger, mayLinger: { !backlog.isLikely }) { starts in
