@@ -57,7 +57,9 @@ struct WorkerLifecycleTests {
             let body = #"{"prompt": "finish me \#(index) [mock:hold]"}"#
             taskIDs.append(try #require(try await system.submit(key: key, body).json["task_id"] as? String))
         }
-        for taskID in taskIDs { try await system.waitForStatus(.running, taskID: taskID, key: key) }
+        // Stop once the mock holds all three calls: a task merely marked running may not have
+        // called yet, and a stop before its call hands it back instead.
+        #expect(try await eventually { try await system.providerCalls().filter { $0.key.hasPrefix("finish me") }.count == 3 })
         worker.shutdown()
         try await system.releaseHeldCalls()
         await running.value
