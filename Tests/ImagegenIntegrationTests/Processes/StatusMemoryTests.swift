@@ -12,10 +12,15 @@ struct StatusMemoryTests {
         let (user, key) = try await UserStore(database: database).createUser(name: "big-images")
         let taskID = try await TaskStore(database: database).createTask(userID: user.id, n: 10)
         let attempt = try #require(try await AttemptStore(database: database, takeoverAfter: .zero).beginAttempt(taskID: taskID))
-        var generator = SystemRandomNumberGenerator()
+        // Random bytes read in one go: drawn a byte at a time, the 30 MB held a thread of the Swift
+        // concurrency pool (two on this machine) for 20-40 s, and the in-process servers of the
+        // tests running beside this one stopped answering.
+        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        defer { try? random.close() }
         let images = (0..<10).map { _ in
-            StoredImage(mediaType: "image/png", bytes: (0..<3_000_000).map { _ in UInt8.random(in: 0...255, using: &generator) }, revisedPrompt: nil)
+            StoredImage(mediaType: "image/png", bytes: [UInt8](random.readData(ofLength: 3_000_000)), revisedPrompt: nil)
         }
+        #expect(images.allSatisfy { $0.bytes.count == 3_000_000 })
         #expect(try await AttemptStore(database: database, takeoverAfter: .zero).complete(attempt, images: images, usage: nil) == .recorded)
 
         let port = try ChildProcess.freePort()
