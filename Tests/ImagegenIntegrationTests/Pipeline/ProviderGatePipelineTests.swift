@@ -27,14 +27,14 @@ struct ProviderGatePipelineTests {
     /// The mock's counts per key fingerprint: requests, images, rate_limited, insufficient_quota.
     private func keyCounts(_ system: RunningSystem) async throws -> [String: [String: Int]] {
         let base = system.providerBaseURL.replacingOccurrences(of: "/v1", with: "")
-        let response = try await system.client.send(CurlRequest(url: base + "/_mock/keys", timeoutMilliseconds: 5_000))
+        let response = try await system.client.send(CurlRequest(url: base + "/_mock/keys", timeoutMilliseconds: 60_000))
         return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: [String: Int]] ?? [:]
     }
 
     /// Mock outcome counts over all keys: "ok", "503", "429", ...
     private func outcomes(_ system: RunningSystem) async throws -> [String: Int] {
         let base = system.providerBaseURL.replacingOccurrences(of: "/v1", with: "")
-        let response = try await system.client.send(CurlRequest(url: base + "/_mock/stats", timeoutMilliseconds: 5_000))
+        let response = try await system.client.send(CurlRequest(url: base + "/_mock/stats", timeoutMilliseconds: 60_000))
         let stats = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         return stats?["outcomes"] as? [String: Int] ?? [:]
     }

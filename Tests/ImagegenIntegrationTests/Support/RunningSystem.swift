@@ -197,7 +197,7 @@ final class RunningSystem: Sendable {
 
     private func mockCounts(_ field: String, root: String? = nil) async throws -> [String: Int] {
         let base = root ?? mockRoot
-        let response = try await client.send(CurlRequest(url: base + "/_mock/calls", timeoutMilliseconds: 10_000))
+        let response = try await client.send(CurlRequest(url: base + "/_mock/calls", timeoutMilliseconds: 60_000))
         let calls = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: [String: Int]] ?? [:]
         return calls.mapValues { $0[field] ?? 0 }
     }
@@ -206,7 +206,7 @@ final class RunningSystem: Sendable {
     /// `[mock:hold]` prompt holds, now and from now on, and moves its `[mock:queued]` predictions on a state.
     func releaseHeldCalls(on provider: String? = nil) async throws {
         let base = provider.map { Self.root(of: otherProviderBaseURLs[$0]!) } ?? mockRoot
-        let response = try await client.send(CurlRequest(method: "POST", url: base + "/_mock/release", timeoutMilliseconds: 10_000))
+        let response = try await client.send(CurlRequest(method: "POST", url: base + "/_mock/release", timeoutMilliseconds: 60_000))
         guard response.status == 200 else { throw TestEnvironment.Missing(description: "the mock did not release its held calls") }
     }
 
