@@ -121,6 +121,9 @@ struct ReconcilerTests {
         for index in 0..<10 {
             taskIDs.append(try #require(try await system.submit(key: key, #"{"prompt": "wiped \#(index)"}"#).json["task_id"] as? String))
         }
+        // The API enqueues after its 202: wipe once all ten are on the queue, or a late enqueue refills it.
+        let queue = system.queue
+        #expect(try await eventually { try await queue.depth().ready == 10 })
         let redis = RedisConnection(url: try TestEnvironment.redisURL(), logger: TestEnvironment.logger)
         let keys = try redis.command(["KEYS", "imagegen:{\(system.queue.name)}:*"]).array.compactMap(\.text)
         try redis.command(["DEL"] + keys)
