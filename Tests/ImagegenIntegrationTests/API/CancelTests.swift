@@ -19,6 +19,8 @@ struct CancelTests {
         defer { Task { await system.stop() } }
         let (_, key) = try await system.createUser()
         let taskID = try #require(try await system.submit(key: key, #"{"prompt": "never mind"}"#).json["task_id"] as? String)
+        // The API enqueues after its 202: cancel once the task is on the queue, so the cancel is what takes it off.
+        #expect(try await eventually { try await system.queue.depth() == (1, 0, 0) })
         let result = try await cancel(system, taskID, key: key)
         #expect(result.status == 200)
         #expect(result.json["status"] as? String == "canceled")

@@ -91,6 +91,8 @@ struct OperatorRoutesTests {
         let (_, key) = try await system.createUser(name: "customer")
         let admin = try await adminKey(system)
         let taskID = try #require(try await system.submit(key: key, #"{"prompt": "stuck"}"#).json["task_id"] as? String)
+        // The API enqueues after its 202: cancel once the task is on the queue, so the cancel is what takes it off.
+        #expect(try await eventually { try await system.queue.depth() == (1, 0, 0) })
         let canceled = try await system.request("POST", "/admin/tasks/\(taskID)/cancel", key: admin)
         #expect(canceled.status == 200)
         #expect(canceled.json["status"] as? String == "canceled")
