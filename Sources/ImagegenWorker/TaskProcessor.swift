@@ -38,7 +38,10 @@ public struct TaskProcessor: Sendable {
     /// - Parameters:
     ///   - stop: the worker's stop signal; once it fires no new call starts.
     ///   - leaseLost: whether another worker has taken the task over (this worker's lease lapsed).
-    func process(_ leased: LeasedTask, stop: StopSignal, leaseLost: @Sendable (UUID) -> Bool) async {
+    ///   - callEnded: called once the provider has answered or failed, before the outcome is recorded.
+    func process(
+        _ leased: LeasedTask, stop: StopSignal, leaseLost: @Sendable (UUID) -> Bool, callEnded: @Sendable () -> Void
+    ) async {
         var logger = self.logger
         let taskID = leased.entry.taskID
         logger[metadataKey: "task_id"] = "\(taskID.uuidString.lowercased())"
@@ -113,6 +116,7 @@ public struct TaskProcessor: Sendable {
                 outcome = .failure(error)
             }
             WorkerMetrics.providerCall(outcome: outcome.failureCode, duration: .now - started)
+            callEnded()
             let poolHasOtherKeys = route.provider.keyIDs.count > 1
             await report(outcome.callOutcome(poolHasOtherKeys: poolHasOtherKeys), of: admission, at: route, logger: logger)
             switch outcome {

@@ -1,6 +1,7 @@
 import ImagegenQueue
 import ImagegenStore
 import Logging
+import Synchronization
 
 /// Leases tasks in batches and keeps up to `concurrency` of them running at once, while
 /// keeping their leases alive and reconciling the queue against PostgreSQL.
@@ -107,9 +108,13 @@ public struct Worker: Sendable {
                 group.addTask {
                     WorkerMetrics.attemptsInFlight.increment()
                     defer { WorkerMetrics.attemptsInFlight.decrement() }
-                    await processor.process(task, stop: stop, leaseLost: { leases.isLost($0) })
+                    let call = CallEnd()
+                    await processor.process(task, stop: stop, leaseLost: { leases.isLost($0) }) {
+                        call.happened()
+                        slots.callEnded()
+                    }
                     leases.release(task.entry.taskID)
-                    slots.give()
+                    if call.hasHappened { slots.recorded() } else { slots.give() }
                 }
             }
             // A lease that left slots free emptied the ready queue: wait to be woken rather than
@@ -143,4 +148,13 @@ public struct Worker: Sendable {
         logger.error("cannot reach the queue: \(error); trying again in 1 s")
         try? await Task.sleep(for: .seconds(1))
     }
+}
+
+/// Whether a task's provider call has ended, told by the task's processing to its slot's keeper.
+private final class CallEnd: Sendable {
+    private let ended = Atomic<Bool>(false)
+
+    func happened() { ended.store(true, ordering: .relaxed) }
+
+    var hasHappened: Bool { ended.load(ordering: .relaxed) }
 }
