@@ -14,64 +14,84 @@ enum GateScripts {
         end
         """
 
-    /// Admits one call of ARGV[1] images through the first provider key that can take it.
-    /// KEYS: breaker, key-id set, then one hash per provider key (in the order of ARGV[5...]).
-    /// ARGV: images, images per minute (0: no limit), burst, probe ms, then the key ids.
-    /// Returns {1, key id, is probe, failures seen} or {0, ms to wait, reason}.
+    /// Admits calls in their order, each of its images through the first provider key that
+    /// can take it; once one must wait, those after it wait as long, so that none overtakes it.
+    /// KEYS: breaker, key-id set, then one hash per provider key (in the order of the key ids).
+    /// ARGV: images per minute (0: no limit), burst, probe ms, the number of calls n, n image
+    /// counts, then the key ids; call j tries the keys from the (j mod keys)-th on.
+    /// Returns one reply per call: {1, key id, is probe, failures seen} or {0, ms to wait, reason}.
     static let admit = TimedScript(refill + """
 
-        local images = tonumber(ARGV[1])
-        local per_minute = tonumber(ARGV[2])
-        local burst = tonumber(ARGV[3])
-        local breaker = redis.call('HMGET', KEYS[1], 'state', 'open_until', 'probe_until', 'failures')
-        local state = breaker[1] or 'closed'
-        if state == 'open' then
-            local open_until = tonumber(breaker[2] or '0')
-            if now < open_until then return {0, open_until - now, 'breaker_open'} end
-            state = 'half_open'
-            redis.call('HSET', KEYS[1], 'state', state)
-        end
-        local probe = 0
-        if state == 'half_open' then
-            local probe_until = tonumber(breaker[3] or '0')
-            if now < probe_until then return {0, math.min(probe_until - now, 250), 'breaker_probe'} end
-            probe = 1
-        end
-        local wait = nil
-        local reason = 'rate_limited'
-        for i = 5, #ARGV do
-            local key = KEYS[i - 2]
-            local held = redis.call('HMGET', key, 'tokens', 'refilled_at', 'aside_until', 'aside_reason')
-            local aside_until = tonumber(held[3] or '0')
-            local admitted = true
-            if now < aside_until then
-                admitted = false
-                if wait == nil or aside_until - now < wait then
-                    wait = aside_until - now
-                    reason = held[4] or 'key_set_aside'
-                end
-            elseif per_minute > 0 then
-                local tokens = tokens_now(held, per_minute, burst)
-                -- A call larger than the bucket waits for a full bucket and then overdraws it.
-                local needed = math.min(images, burst)
-                if tokens >= needed then
-                    redis.call('HSET', key, 'tokens', tokens - images, 'refilled_at', now)
-                else
+        local per_minute = tonumber(ARGV[1])
+        local burst = tonumber(ARGV[2])
+        local calls = tonumber(ARGV[4])
+        local first_key = 5 + calls
+        local key_count = #ARGV - first_key + 1
+        local function admit_one(images, rotation)
+            local breaker = redis.call('HMGET', KEYS[1], 'state', 'open_until', 'probe_until', 'failures')
+            local state = breaker[1] or 'closed'
+            if state == 'open' then
+                local open_until = tonumber(breaker[2] or '0')
+                if now < open_until then return {0, open_until - now, 'breaker_open'} end
+                state = 'half_open'
+                redis.call('HSET', KEYS[1], 'state', state)
+            end
+            local probe = 0
+            if state == 'half_open' then
+                local probe_until = tonumber(breaker[3] or '0')
+                if now < probe_until then return {0, math.min(probe_until - now, 250), 'breaker_probe'} end
+                probe = 1
+            end
+            local wait = nil
+            local reason = 'rate_limited'
+            for tried = 0, key_count - 1 do
+                local index = (rotation + tried) % key_count
+                local key = KEYS[3 + index]
+                local id = ARGV[first_key + index]
+                local held = redis.call('HMGET', key, 'tokens', 'refilled_at', 'aside_until', 'aside_reason')
+                local aside_until = tonumber(held[3] or '0')
+                local admitted = true
+                if now < aside_until then
                     admitted = false
-                    local ms = math.ceil((needed - tokens) * 60000 / per_minute)
-                    if wait == nil or ms < wait then
-                        wait = ms
-                        reason = 'rate_limited'
+                    if wait == nil or aside_until - now < wait then
+                        wait = aside_until - now
+                        reason = held[4] or 'key_set_aside'
+                    end
+                elseif per_minute > 0 then
+                    local tokens = tokens_now(held, per_minute, burst)
+                    -- A call larger than the bucket waits for a full bucket and then overdraws it.
+                    local needed = math.min(images, burst)
+                    if tokens >= needed then
+                        redis.call('HSET', key, 'tokens', tokens - images, 'refilled_at', now)
+                    else
+                        admitted = false
+                        local ms = math.ceil((needed - tokens) * 60000 / per_minute)
+                        if wait == nil or ms < wait then
+                            wait = ms
+                            reason = 'rate_limited'
+                        end
                     end
                 end
+                if admitted then
+                    redis.call('SADD', KEYS[2], id)
+                    if probe == 1 then redis.call('HSET', KEYS[1], 'probe_until', now + tonumber(ARGV[3])) end
+                    return {1, id, probe, tonumber(breaker[4] or '0')}
+                end
             end
-            if admitted then
-                redis.call('SADD', KEYS[2], ARGV[i])
-                if probe == 1 then redis.call('HSET', KEYS[1], 'probe_until', now + tonumber(ARGV[4])) end
-                return {1, ARGV[i], probe, tonumber(breaker[4] or '0')}
+            return {0, wait, reason}
+        end
+        local replies = {}
+        local waiting = nil
+        for j = 1, calls do
+            if waiting == nil then
+                local reply = admit_one(tonumber(ARGV[4 + j]), j - 1)
+                if reply[1] == 0 then waiting = reply end
+                replies[j] = reply
+            else
+                replies[j] = waiting
             end
         end
-        return {0, wait, reason}
+        return replies
         """)
 
     /// Records how an admitted call went.

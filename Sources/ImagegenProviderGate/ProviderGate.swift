@@ -22,7 +22,9 @@ public final class ProviderGate: Sendable {
     private let turnstile = Turnstile()
     /// Redis connections the gate's calls spread over.
     static let connections = 4
-    private let rotation = Atomic<Int>(0)
+    /// Calls that ask at the same moment (a worker's leased batch starting) are decided in one
+    /// script run, in the order they asked, rather than a round trip and two thread hops each.
+    private let decisions: Batcher<Int, GateDecision>
     private let clock: RedisClock
     private let logger: Logger
 
@@ -37,9 +39,12 @@ public final class ProviderGate: Sendable {
         self.keyIDs = keyIDs
         // Several connections, so that a wave of calls admitted at once overlaps its round trips;
         // each script is atomic, so they need no order among them.
-        self.connection = LanePool(
+        let connection = LanePool(
             label: "imagegen.redis.gate", resources: (0..<Self.connections).map { _ in RedisConnection(url: url, logger: logger) }
         )
+        self.connection = connection
+        let admissions = AdmitScript(keys: keys, keyIDs: keyIDs, settings: settings, connection: connection, clock: clock)
+        self.decisions = Batcher(concurrency: Self.connections, maxCount: 128) { try await admissions.decide($0) }
         self.logger = logger
     }
 
@@ -75,24 +80,7 @@ public final class ProviderGate: Sendable {
     /// One look at the shared state: admits a call of `images` images now, or says how long
     /// until one could go and why. It never waits itself.
     public func decide(images: Int) async throws -> GateDecision {
-        precondition(!keyIDs.isEmpty, "admitting calls needs at least one provider key")
-        let offset = rotation.wrappingAdd(1, ordering: .relaxed).oldValue
-        let order = keyIDs.indices.map { keyIDs[($0 + offset) % keyIDs.count] }
-        let scriptKeys = [keys.breaker, keys.keyIDs] + order.map(keys.providerKey)
-        let arguments = [
-            String(images), String(settings.imagesPerMinute), String(settings.burstImages), String(settings.probeTimeout.milliseconds),
-        ] + order
-        let clock = self.clock
-        let reply = try await connection.withResource { connection in
-            try connection.evaluate(GateScripts.admit, clock: clock, keys: scriptKeys, arguments: arguments).array
-        }
-        guard reply.count >= 3 else { throw RedisError(.reply, "unexpected reply to the gate's admit script") }
-        if reply[0].integer == 1, let keyID = reply[1].text {
-            return .admitted(
-                Admission(keyID: keyID, isProbe: reply[2].integer == 1, failuresPending: (reply[safe: 3]?.integer ?? 0) > 0, waited: .zero)
-            )
-        }
-        return .wait(.milliseconds(reply[1].integer ?? 1), reason: reply[2].text ?? "rate_limited")
+        try await decisions.submit(images)
     }
 
     /// Records how an admitted call went: pauses or sets aside its key, counts failures
@@ -180,5 +168,49 @@ public final class ProviderGate: Sendable {
 extension Array {
     fileprivate subscript(safe index: Int) -> Element? {
         indices.contains(index) ? self[index] : nil
+    }
+}
+
+/// The admit script for the calls decided together, in the order they asked.
+private final class AdmitScript: Sendable {
+    private let keys: GateKeys
+    private let keyIDs: [String]
+    private let settings: GateSettings
+    private let connection: LanePool<RedisConnection>
+    private let clock: RedisClock
+    /// Where the next call starts in the key list, so that calls spread over the keys.
+    private let rotation = Atomic<Int>(0)
+
+    init(keys: GateKeys, keyIDs: [String], settings: GateSettings, connection: LanePool<RedisConnection>, clock: RedisClock) {
+        self.keys = keys
+        self.keyIDs = keyIDs
+        self.settings = settings
+        self.connection = connection
+        self.clock = clock
+    }
+
+    func decide(_ calls: [Int]) async throws -> [GateDecision] {
+        precondition(!keyIDs.isEmpty, "admitting calls needs at least one provider key")
+        let offset = rotation.wrappingAdd(calls.count, ordering: .relaxed).oldValue
+        let order = keyIDs.indices.map { keyIDs[($0 + offset) % keyIDs.count] }
+        let scriptKeys = [keys.breaker, keys.keyIDs] + order.map(keys.providerKey)
+        let arguments = [
+            String(settings.imagesPerMinute), String(settings.burstImages), String(settings.probeTimeout.milliseconds), String(calls.count),
+        ] + calls.map(String.init) + order
+        let clock = self.clock
+        let replies = try await connection.withResource { connection in
+            try connection.evaluate(GateScripts.admit, clock: clock, keys: scriptKeys, arguments: arguments).array
+        }
+        guard replies.count == calls.count else { throw RedisError(.reply, "unexpected reply to the gate's admit script") }
+        return try replies.map { reply in
+            let reply = reply.array
+            guard reply.count >= 3 else { throw RedisError(.reply, "unexpected reply to the gate's admit script") }
+            if reply[0].integer == 1, let keyID = reply[1].text {
+                return .admitted(
+                    Admission(keyID: keyID, isProbe: reply[2].integer == 1, failuresPending: (reply[safe: 3]?.integer ?? 0) > 0, waited: .zero)
+                )
+            }
+            return .wait(.milliseconds(reply[1].integer ?? 1), reason: reply[2].text ?? "rate_limited")
+        }
     }
 }

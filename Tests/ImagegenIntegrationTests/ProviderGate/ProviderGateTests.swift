@@ -60,6 +60,29 @@ struct ProviderGateTests {
         #expect(try await admittedKey(gates[0], images: 8) == "k1")
     }
 
+    @Test("calls asking at once, decided together: each key's bucket is spent exactly, spread over the keys, and the rest wait")
+    func callsAskingTogether() async throws {
+        let gate = try gate(["k1", "k2"], GateSettings(imagesPerMinute: 600, burstImages: 3))
+        let decisions = try await withThrowingTaskGroup(of: GateDecision.self) { group in
+            for _ in 0..<10 { group.addTask { try await gate.decide(images: 1) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        var admittedPerKey: [String: Int] = [:]
+        var waits: [Duration] = []
+        for decision in decisions {
+            switch decision {
+            case .admitted(let admission): admittedPerKey[admission.keyID, default: 0] += 1
+            case .wait(let wait, let reason):
+                #expect(reason == "rate_limited")
+                waits.append(wait)
+            }
+        }
+        #expect(admittedPerKey == ["k1": 3, "k2": 3])
+        #expect(waits == Array(repeating: .milliseconds(100), count: 4))
+        clock.advance(by: .milliseconds(100))
+        #expect(try await admittedKey(gate) != nil)
+    }
+
     @Test("the real clock: admit() waits out the bucket, so 25 calls at 10 a second after a burst of 5 take at least 1.7 s")
     func sharedBucketOnTheRealClock() async throws {
         let settings = GateSettings(imagesPerMinute: 600, burstImages: 5)
