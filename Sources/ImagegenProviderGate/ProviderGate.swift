@@ -51,9 +51,9 @@ public final class ProviderGate: Sendable {
     /// Waits until a call of `images` images may go, and names the key to make it with.
     /// Throws `CancellationError` if cancelled while waiting.
     public func admit(images: Int) async throws -> Admission {
-        // While no call waits in line, each asks Redis at once: a wave of a thousand calls then
-        // queues on the gate's connection, not one round trip and two thread hops after another.
-        // The first call told to wait starts the line, and the calls after it join the line.
+        // While no call waits in line, each asks at once, and the calls asking together are
+        // decided in one script run (`decisions`), not one round trip and two thread hops after
+        // another. The first call told to wait starts the line, and the calls after it join it.
         if turnstile.isIdle, case .admitted(let admission) = try await decide(images: images) { return admission }
         await turnstile.enter()
         defer { turnstile.leave() }
