@@ -131,7 +131,7 @@ let package = Package(
 
         .testTarget(
             name: "ImagegenCoreTests",
-            dependencies: ["ImagegenCore", "ImagegenProvider", "ImagegenProviderGate", "ImagegenWorker", "MockProvider", "RedisClient"]
+            dependencies: ["BlockingIO", "ImagegenCore", "ImagegenProvider", "ImagegenProviderGate", "ImagegenWorker", "MockProvider", "RedisClient"]
         ),
         .testTarget(
             name: "ImagegenIntegrationTests",

@@ -12,12 +12,8 @@ public final class BlockingLane: Sendable {
         self.queue = DispatchQueue(label: label, qos: .userInitiated)
     }
 
-    /// Runs `body` on the lane and suspends the caller until it returns.
-    public func run<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Swift.Result { try body() })
-            }
-        }
+    /// Runs `work` on the lane, after whatever the lane was given before it.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        queue.async { work() }
     }
 }
