@@ -53,8 +53,8 @@ public final class LanePool<Resource: AnyObject & Sendable>: Sendable {
 }
 
 /// The lanes free and the calls waiting for one, in the order they came. A lock rather than a
-/// `Mutex`: a `Mutex` holding the waiting closures corrupted the heap in release builds
-/// (Swift 6.3.1; a double free at the first calls), which this class does not.
+/// `Mutex`: the same state in a `Mutex` crashed release builds with a double free at the first
+/// calls (Swift 6.3.1; the cause was not found), and this class does not.
 private final class LaneLine: @unchecked Sendable {
     /// A waiting call: run on the lane it is given, with that lane's resource, it resumes its caller.
     typealias Call = @Sendable (_ lane: Int) -> Void
