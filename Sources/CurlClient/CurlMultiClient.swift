@@ -7,9 +7,14 @@ import Synchronization
 public final class CurlMultiClient: Sendable {
     private let driver: CurlDriver
 
-    public init() {
+    /// - Parameter connections: how many connections the client keeps open to be used again,
+    ///   busy or idle: at least as many as it has requests in flight. With curl's default, four
+    ///   per transfer in flight at the moment one ends, every ebb of a burst closed connections
+    ///   the next burst had to open again (a worker with 64 calls in flight: one new connection
+    ///   every six calls, each a TLS handshake to a real provider).
+    public init(connections: Int = 64) {
         _ = Self.globalInit
-        driver = CurlDriver()
+        driver = CurlDriver(connections: connections)
         let thread = Thread { [driver] in driver.run() }
         thread.name = "imagegen-curl"
         thread.start()
@@ -62,8 +67,9 @@ private final class CurlDriver: @unchecked Sendable {
     /// When curl wants `CURL_SOCKET_TIMEOUT` handled next, in `DispatchTime` nanoseconds.
     private var timerDeadline: UInt64?
 
-    init() {
+    init(connections: Int) {
         multi = curl_multi_init()!
+        imagegen_curl_multi_set_long(multi, CURLMOPT_MAXCONNECTS, max(connections, 1))
         poller = epoll_create1(Int32(EPOLL_CLOEXEC))
         wakeup = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         precondition(poller >= 0 && wakeup >= 0, "cannot create the HTTP client's epoll and eventfd descriptors")
@@ -299,8 +305,11 @@ private final class CurlTransfer: @unchecked Sendable {
             imagegen_curl_get_long(easy, CURLINFO_RESPONSE_CODE, &status)
             var microseconds: curl_off_t = 0
             imagegen_curl_get_curl_off(easy, CURLINFO_TOTAL_TIME_T, &microseconds)
+            var newConnections = 0
+            imagegen_curl_get_long(easy, CURLINFO_NUM_CONNECTS, &newConnections)
             continuation.resume(returning: CurlResponse(
-                status: status, headers: responseHeaders, body: responseBody, exchangeTime: .microseconds(microseconds)
+                status: status, headers: responseHeaders, body: responseBody, exchangeTime: .microseconds(microseconds),
+                newConnections: newConnections
             ))
             return
         }

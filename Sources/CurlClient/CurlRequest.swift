@@ -44,6 +44,8 @@ public struct CurlResponse: Sendable {
     /// curl's own count of the exchange, from starting the request to the last byte of the
     /// answer (`CURLINFO_TOTAL_TIME_T`): the caller's wait for its task to resume is not in it.
     public let exchangeTime: Duration
+    /// Connections opened for this exchange: 0 when it went over one already open.
+    public let newConnections: Int
 }
 
 /// A transfer that ended without an HTTP response.

@@ -48,7 +48,8 @@ struct WorkerCommand: AsyncParsableCommand {
                 "Redis maxmemory-policy is \(policy): queue keys may be evicted under memory pressure; set it to noeviction"
             )
         }
-        let client = CurlMultiClient()
+        // Every call in flight holds a connection to its provider; all of them stay open for the next calls.
+        let client = CurlMultiClient(connections: concurrency)
         let routes = ProviderRoutes(configuration.providers.map { endpoint in
             let provider = endpoint.imageProvider(client: client, configuration: configuration)
             return ProviderRoute(name: endpoint.name, provider: provider, gate: runtime.providerGate(for: endpoint, keyIDs: provider.keyIDs))

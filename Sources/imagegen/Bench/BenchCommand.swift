@@ -49,7 +49,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try await Runtime.start(label: "imagegen.bench")
-        let client = CurlMultiClient()
+        // Keep open as many connections as a second of requests could need at once, so that the
+        // API is measured answering requests, not accepting connections.
+        let client = CurlMultiClient(connections: max(inFlight, (rate ?? 0) + pollRate))
         let results = BenchResults(database: runtime.database)
         let users = try await results.users(ofKeys: keyList)
         let since = try await results.databaseNow()
