@@ -255,6 +255,17 @@ private final class CurlTransfer: @unchecked Sendable {
     fileprivate var responseHeaders: [String: String] = [:]
     /// Set when the body passed `maxResponseBytes` while streaming in (no Content-Length, or a false one).
     fileprivate var exceededMaximum = false
+    /// How many times curl was about to send the request; a second time is curl resending it
+    /// on a fresh connection because the kept one closed before any answer.
+    fileprivate var sends = 0
+    /// Set when that second send was refused (`refusesResend`).
+    fileprivate var refusedResend = false
+
+    /// Whether curl may send the request only once. curl sends a request again, unasked, when
+    /// the kept-alive connection it went out on closes before a byte of answer, which is also
+    /// what a provider that took the call and then dropped the connection looks like: an image
+    /// paid twice. Only a GET, which changes nothing, may go again.
+    fileprivate var refusesResend: Bool { request.method != "GET" }
 
     init(ticket: Int, request: CurlRequest, continuation: CheckedContinuation<CurlResponse, any Error>) {
         self.ticket = ticket
@@ -295,6 +306,8 @@ private final class CurlTransfer: @unchecked Sendable {
         imagegen_curl_set_callback(easy, CURLOPT_HEADERFUNCTION, curlWriteHeader)
         imagegen_curl_set_pointer(easy, CURLOPT_HEADERDATA, context)
         imagegen_curl_set_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        imagegen_curl_set_prereq_callback(easy, curlBeforeSend)
+        imagegen_curl_set_pointer(easy, CURLOPT_PREREQDATA, context)
         return easy
     }
 
@@ -310,6 +323,14 @@ private final class CurlTransfer: @unchecked Sendable {
             continuation.resume(returning: CurlResponse(
                 status: status, headers: responseHeaders, body: responseBody, exchangeTime: .microseconds(microseconds),
                 newConnections: newConnections
+            ))
+            return
+        }
+        if refusedResend {
+            continuation.resume(throwing: CurlError(
+                kind: .transfer, code: Int(code.rawValue),
+                message: "the connection closed after the request was sent, before any answer; not sent again, since the server may have acted on it",
+                requestSent: true
             ))
             return
         }
@@ -373,6 +394,19 @@ private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
         transfer.request.onBody?(Array(piece))
     }
     return length
+}
+
+/// Called each time curl is about to send the request, on a new or a kept connection.
+private func curlBeforeSend(
+    _ context: UnsafeMutableRawPointer?, _ primaryIP: UnsafeMutablePointer<CChar>?, _ localIP: UnsafeMutablePointer<CChar>?,
+    _ primaryPort: Int32, _ localPort: Int32
+) -> Int32 {
+    guard let context else { return CURL_PREREQFUNC_OK }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    transfer.sends += 1
+    guard transfer.sends > 1, transfer.refusesResend else { return CURL_PREREQFUNC_OK }
+    transfer.refusedResend = true
+    return CURL_PREREQFUNC_ABORT
 }
 
 private func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {

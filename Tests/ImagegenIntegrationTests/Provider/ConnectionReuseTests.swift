@@ -3,7 +3,7 @@ import Foundation
 import MockProvider
 import Testing
 
-@Suite("The HTTP client keeps its connections open between bursts of calls")
+@Suite("The HTTP client keeps its connections open between bursts of calls, and never sends a call twice on them")
 struct ConnectionReuseTests {
     private let burst = 32
 
@@ -48,4 +48,31 @@ struct ConnectionReuseTests {
     func smallerCacheReopens() async throws {
         #expect(try await connectionsOpenedBySecondBurst(client: CurlMultiClient(connections: 4)) == burst - 4)
     }
+
+    @Test("a kept connection that dies after the request went out fails the call, which curl alone would have sent again")
+    func noSilentResend() async throws {
+        let server = try DroppingServer()
+        defer { server.stop() }
+        let client = CurlMultiClient()
+        let request = CurlRequest(
+            method: "POST", url: "http://127.0.0.1:\(server.port)/v1/images/generations", headers: [("Content-Type", "application/json")],
+            body: Array(#"{"prompt": "a kite"}"#.utf8), timeoutMilliseconds: 10_000
+        )
+        #expect(try await client.send(request).status == 200)
+        let error = await #expect(throws: CurlError.self) { try await client.send(request) }
+        #expect(error?.requestSent == true, "the provider may have acted on the call: its caller must know")
+        #expect(server.requestsReceived == 2, "the second call reached the server once")
+    }
+
+    @Test("a GET, which changes nothing, is sent again on a fresh connection when its kept one dies")
+    func getIsSentAgain() async throws {
+        let server = try DroppingServer()
+        defer { server.stop() }
+        let client = CurlMultiClient()
+        let request = CurlRequest(url: "http://127.0.0.1:\(server.port)/v1/predictions/p1", timeoutMilliseconds: 10_000)
+        #expect(try await client.send(request).status == 200)
+        #expect(try await client.send(request).status == 200)
+        #expect(server.requestsReceived == 3)
+    }
 }
+
