@@ -258,8 +258,6 @@ private final class CurlTransfer: @unchecked Sendable {
     /// How many times curl was about to send the request; a second time is curl resending it
     /// on a fresh connection because the kept one closed before any answer.
     fileprivate var sends = 0
-    /// Set when that second send was refused (`refusesResend`).
-    fileprivate var refusedResend = false
 
     /// Whether curl may send the request only once. curl sends a request again, unasked, when
     /// the kept-alive connection it went out on closes before a byte of answer, which is also
@@ -326,7 +324,7 @@ private final class CurlTransfer: @unchecked Sendable {
             ))
             return
         }
-        if refusedResend {
+        if sends > 1, refusesResend {
             continuation.resume(throwing: CurlError(
                 kind: .transfer, code: Int(code.rawValue),
                 message: "the connection closed after the request was sent, before any answer; not sent again, since the server may have acted on it",
@@ -404,9 +402,7 @@ private func curlBeforeSend(
     guard let context else { return CURL_PREREQFUNC_OK }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
     transfer.sends += 1
-    guard transfer.sends > 1, transfer.refusesResend else { return CURL_PREREQFUNC_OK }
-    transfer.refusedResend = true
-    return CURL_PREREQFUNC_ABORT
+    return transfer.sends > 1 && transfer.refusesResend ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK
 }
 
 private func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
